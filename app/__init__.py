@@ -1,0 +1,1 @@
+"""Giải báo chí: press-award submission and judging portal."""

@@ -1,0 +1,99 @@
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from app.accounts.rules import Role
+from app.db import UTCDateTime, utcnow
+
+
+class UserProfile(SQLModel):
+    full_name: str = Field(max_length=200)
+    pen_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    organization: str | None = Field(default=None, max_length=300)
+    press_card_number: str | None = Field(default=None, max_length=60)
+
+
+class User(UserProfile, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    password_hash: str = Field(max_length=300)
+    role: str = Field(default=Role.journalist, max_length=20, index=True)
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserRegister(UserProfile):
+    email: str = Field(max_length=320)
+    password: str
+
+
+class UserCreate(SQLModel):
+    email: str = Field(max_length=320)
+    password: str
+    full_name: str = Field(max_length=200)
+    role: str = Role.journalist
+    pen_name: str | None = None
+    phone: str | None = None
+    organization: str | None = None
+    press_card_number: str | None = None
+
+
+class UserPublic(UserProfile):
+    id: int
+    email: str
+    role: str
+    is_active: bool
+    created_at: datetime
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a secret; the row holds its SHA-256."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    csrf_secret: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    user_agent: str | None = Field(default=None, max_length=300)
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login, counted per account and per address (shared by all app processes)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_kind_key_at", "kind", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    key: str = Field(max_length=320)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime

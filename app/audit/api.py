@@ -1,0 +1,24 @@
+from fastapi import APIRouter, Response
+
+from app.audit import service
+from app.audit.models import AuditEntryPublic
+from app.deps import ApiOrganizer, PageParams, SessionDep, with_total
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", response_model=list[AuditEntryPublic])
+def list_audit(
+    organizer: ApiOrganizer,
+    session: SessionDep,
+    page: PageParams,
+    response: Response,
+    object_type: str | None = None,
+    object_id: int | None = None,
+):
+    items, total = service.list_entries(
+        session, object_type=object_type, object_id=object_id,
+        limit=page.limit, offset=page.offset,
+    )
+    with_total(response, total)
+    return items

@@ -1,0 +1,76 @@
+"""The audit log: every state change and every organizer setting is recorded here."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, func, select
+
+from app.accounts.models import User
+from app.audit.models import AuditEntry, AuditEntryPublic
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def record(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    obj: Any,
+    changes: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        action=action,
+        object_type=type(obj).__name__.lower(),
+        object_id=getattr(obj, "id", None),
+        changes=_jsonable(changes or {}),
+        reason=reason,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def diff(obj: Any, updates: dict[str, Any]) -> dict[str, Any]:
+    """The fields that ``updates`` would really change, as ``{field: [old, new]}``."""
+    return {
+        name: [getattr(obj, name), value]
+        for name, value in updates.items()
+        if getattr(obj, name) != value
+    }
+
+
+def list_entries(
+    session: Session,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntryPublic], int]:
+    query = select(AuditEntry, User.email).join(User, isouter=True)
+    count = select(func.count()).select_from(AuditEntry)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+        count = count.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+        count = count.where(AuditEntry.object_id == object_id)
+    rows = session.exec(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(offset).limit(limit)
+    ).all()
+    total = session.exec(count).one()
+    items = [
+        AuditEntryPublic(**entry.model_dump(), actor_email=email) for entry, email in rows
+    ]
+    return items, total

@@ -1,0 +1,249 @@
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from app.accounts import service as accounts
+from app.accounts.models import UserCreate
+from app.accounts.rules import Role
+from app.audit import service as audit
+from app.awards import service
+from app.awards.models import AwardCreate, AwardUpdate, CategoryCreate, CategoryUpdate
+from app.awards.rules import AWARD_TRANSITIONS, PRIZE_LEVELS, AwardStatus, FileKind
+from app.deps import Now, PageOrganizer, PageUserOptional, SessionDep, page_csrf
+from app.errors import DomainError
+from app.web import form_error, redirect, render
+
+router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
+
+AWARD_FIELDS = (
+    "title", "year", "slug", "rules", "timezone", "submission_opens_at", "submission_closes_at",
+    "published_from", "published_to", "max_entries_per_author", "max_authors_per_entry",
+    "max_series_parts",
+)
+
+
+def _award_values(form: FormData) -> dict:
+    """Form fields as the schema expects them: empty inputs are absent values."""
+    return {name: (form.get(name) or None) for name in AWARD_FIELDS if name in form}
+
+
+def _category_values(form: FormData) -> dict:
+    quota = {}
+    for level in PRIZE_LEVELS:
+        raw = (form.get(f"quota_{level}") or "0").strip()
+        quota[level] = int(raw) if raw.lstrip("-").isdigit() else -1
+    return {
+        "code": form.get("code") or "",
+        "name": form.get("name") or "",
+        "description": form.get("description") or "",
+        "accepted_kinds": form.getlist("accepted_kinds"),
+        "max_file_mb": form.get("max_file_mb") or 0,
+        "url_required": form.get("url_required") == "on",
+        "prize_quota": quota,
+    }
+
+
+def _award_form(award) -> dict:
+    values = award.model_dump()
+    for name in ("submission_opens_at", "submission_closes_at"):
+        if values[name] is not None:
+            values[name] = values[name].astimezone(ZoneInfo(award.timezone)).strftime(
+                "%Y-%m-%dT%H:%M"
+            )
+    return values
+
+
+# --- Public --------------------------------------------------------------------------------
+
+@router.get("/")
+def home(request: Request, session: SessionDep, viewer: PageUserOptional):
+    awards, _ = service.list_awards(session, viewer=None, limit=200)
+    open_awards = [a for a in awards if a.status == AwardStatus.open]
+    other_awards = [a for a in awards if a.status != AwardStatus.open]
+    return render(request, "awards/home.html",
+                  {"open_awards": open_awards, "other_awards": other_awards})
+
+
+@router.get("/awards/{slug}")
+def award_page(slug: str, request: Request, session: SessionDep, viewer: PageUserOptional):
+    award = service.get_award_by_slug(session, slug, viewer=viewer)
+    return render(request, "awards/award.html", {
+        "award": award,
+        "categories": service.list_categories(session, award),
+        "rules_html": service.render_rules(award.rules),
+    })
+
+
+# --- Organizer console ---------------------------------------------------------------------
+
+@router.get("/admin/")
+def console(request: Request, session: SessionDep, organizer: PageOrganizer):
+    awards, _ = service.list_awards(session, viewer=organizer, limit=200)
+    return render(request, "admin/index.html", {"awards": awards})
+
+
+@router.get("/admin/awards/new")
+def new_award_form(request: Request, organizer: PageOrganizer):
+    return render(request, "admin/award_form.html",
+                  {"form": {"timezone": "Asia/Ho_Chi_Minh", "max_entries_per_author": 3,
+                            "max_authors_per_entry": 5, "max_series_parts": 5}})
+
+
+@router.post("/admin/awards/new")
+async def create_award(request: Request, session: SessionDep, organizer: PageOrganizer):
+    form = await request.form()
+    try:
+        award = service.create_award(session, AwardCreate(**_award_values(form)), actor=organizer)
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        return render(request, "admin/award_form.html",
+                      {"error": message, "errors": errors, "form": dict(form)}, status_code=422)
+    return redirect(f"/admin/awards/{award.id}?saved=1")
+
+
+def _award_console(request, session, award, *, status_code: int = 200, **extra):
+    context = {
+        "award": award,
+        "categories": service.list_categories(session, award),
+        "next_statuses": sorted(AWARD_TRANSITIONS[AwardStatus(award.status)]),
+        "history": audit.list_entries(session, object_type="award", object_id=award.id,
+                                      limit=20)[0],
+        "form": _award_form(award),
+    }
+    context.update(extra)
+    return render(request, "admin/award.html", context, status_code=status_code)
+
+
+@router.get("/admin/awards/{award_id}")
+def award_console(award_id: int, request: Request, session: SessionDep,
+                  organizer: PageOrganizer, saved: int = 0):
+    award = service.get_award(session, award_id, viewer=organizer)
+    return _award_console(request, session, award, saved=saved)
+
+
+@router.post("/admin/awards/{award_id}")
+async def update_award(award_id: int, request: Request, session: SessionDep,
+                       organizer: PageOrganizer, now: Now):
+    award = service.get_award(session, award_id, viewer=organizer)
+    form = await request.form()
+    try:
+        service.update_award(session, award, AwardUpdate(**_award_values(form)),
+                             actor=organizer, now=now)
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        award = service.get_award(session, award_id, viewer=organizer)
+        return _award_console(request, session, award, form=dict(form), error=message,
+                              errors=errors, status_code=422)
+    return redirect(f"/admin/awards/{award_id}?saved=1")
+
+
+@router.post("/admin/awards/{award_id}/status")
+async def change_award_status(award_id: int, request: Request, session: SessionDep,
+                              organizer: PageOrganizer, now: Now):
+    award = service.get_award(session, award_id, viewer=organizer)
+    form = await request.form()
+    try:
+        service.change_status(session, award, form.get("status") or "", actor=organizer,
+                              reason=form.get("reason") or None, now=now)
+    except DomainError as err:
+        message, _ = form_error(session, err)
+        award = service.get_award(session, award_id, viewer=organizer)
+        return _award_console(request, session, award, status_error=message,
+                              status_code=err.status_code)
+    return redirect(f"/admin/awards/{award_id}?saved=2")
+
+
+@router.get("/admin/awards/{award_id}/categories/new")
+def new_category_form(award_id: int, request: Request, session: SessionDep,
+                      organizer: PageOrganizer):
+    award = service.get_award(session, award_id, viewer=organizer)
+    return render(request, "admin/category_form.html", {
+        "award": award, "category": None,
+        "form": {"accepted_kinds": [FileKind.pdf], "max_file_mb": 50,
+                 "prize_quota": {"A": 1, "B": 2, "C": 3, "KK": 4}},
+    })
+
+
+@router.post("/admin/awards/{award_id}/categories/new")
+async def create_category(award_id: int, request: Request, session: SessionDep,
+                          organizer: PageOrganizer):
+    award = service.get_award(session, award_id, viewer=organizer)
+    form = await request.form()
+    values = _category_values(form)
+    try:
+        service.add_category(session, award, CategoryCreate(**values), actor=organizer)
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        award = service.get_award(session, award_id, viewer=organizer)
+        return render(request, "admin/category_form.html",
+                      {"award": award, "category": None, "form": values, "error": message,
+                       "errors": errors}, status_code=422)
+    return redirect(f"/admin/awards/{award_id}?saved=3")
+
+
+@router.get("/admin/categories/{category_id}")
+def category_form(category_id: int, request: Request, session: SessionDep,
+                  organizer: PageOrganizer):
+    category = service.get_category(session, category_id)
+    award = service.get_award(session, category.award_id, viewer=organizer)
+    return render(request, "admin/category_form.html",
+                  {"award": award, "category": category, "form": category.model_dump()})
+
+
+@router.post("/admin/categories/{category_id}")
+async def update_category(category_id: int, request: Request, session: SessionDep,
+                          organizer: PageOrganizer):
+    category = service.get_category(session, category_id)
+    form = await request.form()
+    values = _category_values(form)
+    try:
+        service.update_category(session, category, CategoryUpdate(**values), actor=organizer)
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        category = service.get_category(session, category_id)
+        award = service.get_award(session, category.award_id, viewer=organizer)
+        return render(request, "admin/category_form.html",
+                      {"award": award, "category": category, "form": values, "error": message,
+                       "errors": errors}, status_code=422)
+    return redirect(f"/admin/awards/{category.award_id}?saved=3")
+
+
+@router.get("/admin/users")
+def users_page(request: Request, session: SessionDep, organizer: PageOrganizer,
+               role: str | None = None, created: int = 0):
+    users, total = accounts.list_users(session, role=role if role in Role.__members__ else None,
+                                       limit=200)
+    return render(request, "admin/users.html",
+                  {"users": users, "total": total, "role": role, "created": created,
+                   "roles": list(Role), "form": {"role": Role.judge}})
+
+
+@router.post("/admin/users")
+async def create_user(request: Request, session: SessionDep, organizer: PageOrganizer):
+    form = dict(await request.form())
+    try:
+        data = UserCreate(
+            email=form.get("email") or "", password=form.get("password") or "",
+            full_name=form.get("full_name") or "", role=form.get("role") or "",
+            organization=form.get("organization") or None,
+        )
+        accounts.create_user(session, data, actor=organizer)
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        users, total = accounts.list_users(session, limit=200)
+        form.pop("password", None)
+        return render(request, "admin/users.html",
+                      {"users": users, "total": total, "role": None, "roles": list(Role),
+                       "form": form, "error": message, "errors": errors}, status_code=422)
+    return redirect("/admin/users?created=1")
+
+
+@router.get("/admin/audit")
+def audit_page(request: Request, session: SessionDep, organizer: PageOrganizer,
+               offset: int = 0):
+    offset = max(offset, 0)
+    items, total = audit.list_entries(session, limit=100, offset=offset)
+    return render(request, "admin/audit.html",
+                  {"items": items, "total": total, "offset": offset})

@@ -1,0 +1,169 @@
+"""Award rules: the award's state machine, and what a valid award and category are."""
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.errors import N_, Conflict, Invalid
+
+
+class AwardStatus(StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    judging = "judging"
+    published = "published"
+
+
+# The only moves an award can make. Anything else is refused with 409.
+AWARD_TRANSITIONS: dict[AwardStatus, frozenset[AwardStatus]] = {
+    AwardStatus.draft: frozenset({AwardStatus.open}),
+    AwardStatus.open: frozenset({AwardStatus.closed}),
+    AwardStatus.closed: frozenset({AwardStatus.judging}),
+    AwardStatus.judging: frozenset({AwardStatus.published}),
+    AwardStatus.published: frozenset(),
+}
+
+STATUS_LABELS = {
+    AwardStatus.draft: N_("Draft"),
+    AwardStatus.open: N_("Open for entries"),
+    AwardStatus.closed: N_("Closed for entries"),
+    AwardStatus.judging: N_("Judging"),
+    AwardStatus.published: N_("Results published"),
+}
+
+
+def check_award_transition(current: str, target: str, *, category_count: int) -> AwardStatus:
+    try:
+        target_status = AwardStatus(target)
+    except ValueError:
+        raise Invalid(N_("Unknown award status."), field="status") from None
+    if target_status not in AWARD_TRANSITIONS[AwardStatus(current)]:
+        raise Conflict(
+            N_("An award cannot move from “{current}” to “{target}”."),
+            current=current,
+            target=target,
+        )
+    if target_status == AwardStatus.open and category_count == 0:
+        raise Conflict(N_("Add at least one category before opening the award."))
+    return target_status
+
+
+class FileKind(StrEnum):
+    pdf = "pdf"
+    image = "image"
+    audio = "audio"
+    video = "video"
+
+
+KIND_LABELS = {
+    FileKind.pdf: N_("PDF documents"),
+    FileKind.image: N_("Photos (JPEG, PNG, TIFF)"),
+    FileKind.audio: N_("Audio (MP3, M4A, WAV)"),
+    FileKind.video: N_("Video (MP4, MOV)"),
+}
+
+PRIZE_LEVELS = ("A", "B", "C", "KK")
+PRIZE_LABELS = {
+    "A": N_("A prize"),
+    "B": N_("B prize"),
+    "C": N_("C prize"),
+    "KK": N_("Consolation prize"),
+}
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
+MAX_FILE_MB = 4096
+
+LIMITS = {
+    "max_entries_per_author": (1, 50),
+    "max_authors_per_entry": (1, 50),
+    "max_series_parts": (1, 100),
+}
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG_RE.match(slug) or len(slug) > 120:
+        raise Invalid(
+            N_("The address may contain only lower-case letters, digits and hyphens."),
+            field="slug",
+        )
+    return slug
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(N_("Unknown time zone."), field="timezone") from None
+    return name
+
+
+def check_award_fields(
+    *,
+    title: str | None,
+    year: int,
+    opens: datetime | None,
+    closes: datetime | None,
+    published_from: date | None,
+    published_to: date | None,
+    limits: dict[str, int],
+) -> None:
+    """Everything that must hold of an award's settings, whichever of them changed."""
+    if not title:
+        raise Invalid(N_("Please enter the award's title."), field="title")
+    if not 2000 <= year <= 2100:
+        raise Invalid(N_("The year must be between 2000 and 2100."), field="year")
+    if opens and closes and opens >= closes:
+        raise Invalid(
+            N_("Submissions must close after they open."), field="submission_closes_at"
+        )
+    if published_from and published_to and published_from > published_to:
+        raise Invalid(
+            N_("The eligible publication period must end after it starts."),
+            field="published_to",
+        )
+    for name, (low, high) in LIMITS.items():
+        value = limits[name]
+        if not low <= value <= high:
+            raise Invalid(
+                N_("This limit must be between {low} and {high}."), field=name, low=low, high=high
+            )
+
+
+def check_category_fields(
+    *, code: str, name: str | None, kinds: list[str], max_file_mb: int, quota: dict[str, int]
+) -> None:
+    if not CODE_RE.match(code):
+        raise Invalid(
+            N_("The code must be 1 to 10 capital letters or digits, starting with a letter."),
+            field="code",
+        )
+    if not name:
+        raise Invalid(N_("Please enter the category's name."), field="name")
+    if not kinds:
+        raise Invalid(N_("Choose at least one accepted file kind."), field="accepted_kinds")
+    unknown = [k for k in kinds if k not in FileKind.__members__]
+    if unknown:
+        raise Invalid(
+            N_("Unknown file kind: {kinds}."), field="accepted_kinds", kinds=", ".join(unknown)
+        )
+    if not 1 <= max_file_mb <= MAX_FILE_MB:
+        raise Invalid(
+            N_("The size limit must be between 1 and {high} MB."),
+            field="max_file_mb",
+            high=MAX_FILE_MB,
+        )
+    for level, count in quota.items():
+        if level not in PRIZE_LEVELS:
+            raise Invalid(N_("Unknown prize level: {level}."), field="prize_quota", level=level)
+        if not 0 <= count <= 100:
+            raise Invalid(
+                N_("A prize quota must be between 0 and 100."), field="prize_quota"
+            )
+
+
+def category_editable(status: str) -> bool:
+    """Categories are set up before and during submissions, and frozen once they close."""
+    return status in (AwardStatus.draft, AwardStatus.open)

@@ -1,0 +1,262 @@
+"""Awards and categories: the organizer's set-up, the public's view."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import nh3
+from markdown_it import MarkdownIt
+from sqlmodel import Session, func, select
+
+from app.accounts.models import User
+from app.accounts.rules import Role
+from app.audit import service as audit
+from app.awards import rules
+from app.awards.models import (
+    Award,
+    AwardCreate,
+    AwardUpdate,
+    Category,
+    CategoryCreate,
+    CategoryUpdate,
+)
+from app.awards.rules import AwardStatus
+from app.db import utcnow
+from app.errors import N_, Conflict, NotFound
+from app.text import clean_line, nfc, slugify
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def render_rules(text: str) -> str:
+    """The rules (thể lệ) as safe HTML: Markdown without raw HTML, then sanitised."""
+    return nh3.clean(_markdown.render(text or ""), link_rel="noopener noreferrer nofollow")
+
+
+def _aware(value: datetime | None, timezone: str) -> datetime | None:
+    """A time without an offset is read in the award's own time zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZoneInfo(timezone))
+
+
+def _limits(award: Award) -> dict[str, int]:
+    return {name: getattr(award, name) for name in rules.LIMITS}
+
+
+def _check(award: Award) -> None:
+    rules.check_timezone(award.timezone)
+    rules.check_award_fields(
+        title=award.title,
+        year=award.year,
+        opens=award.submission_opens_at,
+        closes=award.submission_closes_at,
+        published_from=award.published_from,
+        published_to=award.published_to,
+        limits=_limits(award),
+    )
+
+
+def _unique_slug(session: Session, slug: str, *, award_id: int | None) -> None:
+    other = session.exec(select(Award.id).where(Award.slug == slug)).first()
+    if other is not None and other != award_id:
+        raise Conflict(N_("Another award already uses this address."), field="slug")
+
+
+def _clean_award_values(values: dict, timezone: str) -> dict:
+    if "title" in values:
+        values["title"] = clean_line(values["title"])
+    if "rules" in values:
+        values["rules"] = nfc(values["rules"] or "")
+    if "slug" in values and values["slug"] is not None:
+        values["slug"] = rules.check_slug(values["slug"].strip().lower())
+    for name in ("submission_opens_at", "submission_closes_at"):
+        if name in values:
+            values[name] = _aware(values[name], timezone)
+    return values
+
+
+def create_award(session: Session, data: AwardCreate, *, actor: User) -> Award:
+    timezone = rules.check_timezone(data.timezone)
+    values = _clean_award_values(data.model_dump(), timezone)
+    slug = values.pop("slug") or slugify(f"{values['title'] or ''} {values['year']}")
+    rules.check_slug(slug)
+    award = Award(slug=slug, **values)
+    _check(award)
+    _unique_slug(session, slug, award_id=None)
+    session.add(award)
+    session.flush()
+    audit.record(session, actor=actor, action="award.create", obj=award, changes=values)
+    return award
+
+
+def update_award(
+    session: Session, award: Award, data: AwardUpdate, *, actor: User, now: datetime | None = None
+) -> Award:
+    """Change settings and/or move the award along its state machine, all or nothing."""
+    values = data.model_dump(exclude_unset=True)
+    target = values.pop("status", None)
+    reason = clean_line(values.pop("reason", None))
+    timezone = rules.check_timezone(values.get("timezone") or award.timezone)
+    values = {k: v for k, v in _clean_award_values(values, timezone).items() if v is not None
+              or k in ("submission_opens_at", "submission_closes_at", "published_from",
+                       "published_to")}
+    changes = audit.diff(award, values)
+    if changes:
+        if "slug" in changes:
+            _unique_slug(session, values["slug"], award_id=award.id)
+        for name, value in values.items():
+            setattr(award, name, value)
+        _check(award)
+        award.updated_at = now or utcnow()
+        audit.record(session, actor=actor, action="award.update", obj=award, changes=changes,
+                     reason=reason)
+    if target is not None and target != award.status:
+        change_status(session, award, target, actor=actor, reason=reason, now=now)
+    session.add(award)
+    session.flush()
+    return award
+
+
+def change_status(
+    session: Session,
+    award: Award,
+    target: str,
+    *,
+    actor: User,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Award:
+    count = session.exec(
+        select(func.count()).select_from(Category).where(Category.award_id == award.id)
+    ).one()
+    new_status = rules.check_award_transition(award.status, target, category_count=count)
+    old = award.status
+    award.status = new_status
+    award.updated_at = now or utcnow()
+    session.add(award)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="award.status", obj=award,
+        changes={"status": [old, new_status]}, reason=reason,
+    )
+    return award
+
+
+def _can_see_drafts(viewer: User | None) -> bool:
+    return viewer is not None and viewer.role == Role.organizer
+
+
+def get_award(session: Session, award_id: int, *, viewer: User | None) -> Award:
+    award = session.get(Award, award_id)
+    if award is None or (award.status == AwardStatus.draft and not _can_see_drafts(viewer)):
+        raise NotFound(N_("No such award."))
+    return award
+
+
+def get_award_by_slug(session: Session, slug: str, *, viewer: User | None) -> Award:
+    award = session.exec(select(Award).where(Award.slug == slug)).first()
+    if award is None or (award.status == AwardStatus.draft and not _can_see_drafts(viewer)):
+        raise NotFound(N_("No such award."))
+    return award
+
+
+def list_awards(
+    session: Session, *, viewer: User | None, limit: int = 50, offset: int = 0
+) -> tuple[list[Award], int]:
+    query = select(Award)
+    count = select(func.count()).select_from(Award)
+    if not _can_see_drafts(viewer):
+        query = query.where(Award.status != AwardStatus.draft)
+        count = count.where(Award.status != AwardStatus.draft)
+    awards = session.exec(
+        query.order_by(Award.year.desc(), Award.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return list(awards), session.exec(count).one()
+
+
+def list_categories(session: Session, award: Award) -> list[Category]:
+    return list(
+        session.exec(
+            select(Category)
+            .where(Category.award_id == award.id)
+            .order_by(Category.position, Category.id)
+        ).all()
+    )
+
+
+def get_category(session: Session, category_id: int) -> Category:
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound(N_("No such category."))
+    return category
+
+
+def _clean_category_values(values: dict) -> dict:
+    if "code" in values and values["code"] is not None:
+        values["code"] = values["code"].strip().upper()
+    if "name" in values:
+        values["name"] = clean_line(values["name"])
+    if "description" in values:
+        values["description"] = nfc(values["description"] or "")
+    if "accepted_kinds" in values and values["accepted_kinds"] is not None:
+        values["accepted_kinds"] = sorted(set(values["accepted_kinds"]))
+    if "prize_quota" in values and values["prize_quota"] is not None:
+        values["prize_quota"] = {k: int(v) for k, v in values["prize_quota"].items()}
+    return values
+
+
+def _check_category(session: Session, category: Category) -> None:
+    rules.check_category_fields(
+        code=category.code,
+        name=category.name,
+        kinds=category.accepted_kinds,
+        max_file_mb=category.max_file_mb,
+        quota=category.prize_quota,
+    )
+    clash = session.exec(
+        select(Category.id).where(
+            Category.award_id == category.award_id, Category.code == category.code
+        )
+    ).first()
+    if clash is not None and clash != category.id:
+        raise Conflict(N_("Another category of this award already uses this code."), field="code")
+
+
+def _require_editable_categories(award: Award) -> None:
+    if not rules.category_editable(award.status):
+        raise Conflict(N_("Categories cannot be changed once submissions have closed."))
+
+
+def add_category(session: Session, award: Award, data: CategoryCreate, *, actor: User) -> Category:
+    _require_editable_categories(award)
+    values = _clean_category_values(data.model_dump())
+    position = session.exec(
+        select(func.count()).select_from(Category).where(Category.award_id == award.id)
+    ).one()
+    category = Category(award_id=award.id, position=position, **values)
+    _check_category(session, category)
+    session.add(category)
+    session.flush()
+    audit.record(session, actor=actor, action="category.create", obj=category, changes=values)
+    return category
+
+
+def update_category(
+    session: Session, category: Category, data: CategoryUpdate, *, actor: User
+) -> Category:
+    award = session.get(Award, category.award_id)
+    _require_editable_categories(award)
+    values = {
+        k: v for k, v in _clean_category_values(data.model_dump(exclude_unset=True)).items()
+        if v is not None
+    }
+    changes = audit.diff(category, values)
+    if changes:
+        for name, value in values.items():
+            setattr(category, name, value)
+        _check_category(session, category)
+        session.add(category)
+        session.flush()
+        audit.record(session, actor=actor, action="category.update", obj=category,
+                     changes=changes)
+    return category

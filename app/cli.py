@@ -1,0 +1,99 @@
+"""The ``giaibao`` command: serve, migrate, create-user, demo."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.config import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(database_url: str | None = None) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+
+
+def _serve(args) -> None:
+    import uvicorn
+
+    if not args.no_migrate:
+        migrate()
+    uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
+                reload=args.reload)
+
+
+def _create_user(args) -> None:
+    from sqlmodel import Session
+
+    from app.accounts import service
+    from app.accounts.models import UserCreate
+    from app.db import get_engine
+    from app.errors import DomainError
+    from app.i18n import gettext
+
+    with Session(get_engine()) as session:
+        try:
+            user = service.create_user(
+                session,
+                UserCreate(email=args.email, password=args.password, full_name=args.name,
+                           role=args.role),
+                actor=None,
+            )
+        except DomainError as err:
+            print(err.translated(gettext), file=sys.stderr)
+            sys.exit(2)
+        session.commit()
+        print(f"{user.role} {user.email} (id {user.id})")
+
+
+def _demo(args) -> None:
+    from app.demo import load_demo
+
+    created = load_demo(only_if_empty=args.if_empty)
+    if created is None:
+        print("The database already holds data; the demo was not loaded.")
+        return
+    print("Demo award loaded. Accounts (password for all: " + created["password"] + "):")
+    for role, email in created["accounts"]:
+        print(f"  {role:<11} {email}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="giaibao", description="Giải báo chí portal")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--reload", action="store_true")
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate first")
+    serve.set_defaults(func=_serve)
+
+    mig = sub.add_parser("migrate", help="upgrade the database to the newest schema")
+    mig.set_defaults(func=lambda args: migrate())
+
+    cu = sub.add_parser("create-user", help="create an account with a role")
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--password", required=True)
+    cu.add_argument("--name", required=True)
+    cu.add_argument("--role", default="journalist", choices=["journalist", "judge", "organizer"])
+    cu.set_defaults(func=_create_user)
+
+    demo = sub.add_parser("demo", help="load the demo award (Ninh Thuận 2021)")
+    demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    demo.set_defaults(func=_demo)
+
+    args = parser.parse_args(argv)
+    get_settings()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Runtime settings, read once from the environment (prefix ``GIAIBAO_``)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GIAIBAO_", env_file=".env", extra="ignore")
+
+    env: str = "dev"
+    database_url: str = "sqlite:///./giaibao.db"
+    upload_dir: Path = Path("./uploads")
+    secret_key: str = DEV_SECRET
+    session_days: int = 14
+    token_hours: int = 12
+    # Failed-login throttling: more than N failures inside the window answers 429.
+    login_window_minutes: int = 15
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    default_language: str = "vi"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                "GIAIBAO_SECRET_KEY must be set to a private value when GIAIBAO_ENV=production"
+            )
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env in ("dev", "test")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,56 @@
+"""Domain errors: raised by services, turned into HTTP by one handler (see app.main).
+
+The message is an English gettext msgid with ``{name}`` placeholders; it is translated into
+the caller's language only when the error is rendered.
+"""
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; translation happens at render time."""
+    return message
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **params):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.params = params
+
+    def translated(self, gettext) -> str:
+        text = gettext(self.message)
+        return text.format(**self.params) if self.params else text
+
+
+class Invalid(DomainError):
+    status_code = 422
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class TooLarge(DomainError):
+    status_code = 413
+
+
+class UnsupportedKind(DomainError):
+    status_code = 415
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429

@@ -1,0 +1,5 @@
+"""Imports every table so that SQLModel.metadata knows them all (Alembic, tests)."""
+
+from app.accounts.models import ApiToken, LoginFailure, User, WebSession  # noqa: F401
+from app.audit.models import AuditEntry  # noqa: F401
+from app.awards.models import Award, Category  # noqa: F401

@@ -1,0 +1,50 @@
+"""Password hashing, opaque tokens and CSRF tokens.
+
+Passwords go through passlib's CryptContext with argon2id (the ``libpass`` distribution).
+Session cookies and API tokens are random secrets; only their SHA-256 is stored, so a copy
+of the database does not let anyone sign in. CSRF tokens are an HMAC of a per-session secret.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from passlib.context import CryptContext
+
+from app.config import get_settings
+
+pwd_context = CryptContext(schemes=["argon2"], deprecated="auto")
+
+# Verified against when the e-mail is unknown, so that the answer takes as long either way.
+_DUMMY_HASH = pwd_context.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def hash_password(password: str) -> str:
+    return pwd_context.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        pwd_context.verify(password, _DUMMY_HASH)
+        return False
+    return pwd_context.verify(password, password_hash)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token_for(binding: str) -> str:
+    """The CSRF token for a session (or an anonymous visitor's pre-session cookie)."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, b"csrf:" + binding.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_matches(binding: str | None, token: str | None) -> bool:
+    if not binding or not token:
+        return False
+    return hmac.compare_digest(csrf_token_for(binding), token)

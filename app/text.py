@@ -1,0 +1,76 @@
+"""Vietnamese-aware text helpers: NFC normalisation, diacritic folding, slugs, sort keys."""
+
+import re
+import unicodedata
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def nfc(value: str | None) -> str | None:
+    """Normalise to NFC and drop control characters (keeps tabs and newlines)."""
+    if value is None:
+        return None
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value))
+
+
+def clean_line(value: str | None) -> str | None:
+    """NFC, single-line, trimmed; empty becomes None."""
+    if value is None:
+        return None
+    value = " ".join(nfc(value).split())
+    return value or None
+
+
+def fold(value: str) -> str:
+    """Lower-case and strip Vietnamese diacritics for search ("Đảng" -> "dang").
+
+    ``đ`` does not decompose under NFD, so it is mapped explicitly.
+    """
+    value = unicodedata.normalize("NFD", value.lower()).replace("đ", "d")
+    return "".join(c for c in value if unicodedata.category(c) != "Mn")
+
+
+def slugify(value: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(value)).strip("-")
+
+
+# Vietnamese alphabet order; letters not listed sort after, by code point.
+_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_BASE_RANK = {ch: i for i, ch in enumerate(_ALPHABET)}
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền hỏi ngã sắc nặng
+_SHAPE = {"\u0306": "ă", "\u0302": "^", "\u031b": "ư"}
+
+
+def _letters(value: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for ch in unicodedata.normalize("NFC", value.lower()):
+        decomposed = unicodedata.normalize("NFD", ch)
+        base, marks = decomposed[0], decomposed[1:]
+        tone = 0
+        letter = base
+        for mark in marks:
+            if mark in _TONES:
+                tone = _TONES[mark]
+            elif mark == "\u0306":
+                letter = "ă"
+            elif mark == "\u0302":
+                letter = {"a": "â", "e": "ê", "o": "ô"}.get(base, base)
+            elif mark == "\u031b":
+                letter = {"o": "ơ", "u": "ư"}.get(base, base)
+        rank = _BASE_RANK.get(letter, len(_ALPHABET) + ord(letter))
+        out.append((rank, tone))
+    return out
+
+
+def vi_sort_key(value: str) -> tuple:
+    """Sort key in Vietnamese order: letters first, tones as a secondary difference."""
+    letters = _letters(value or "")
+    return (tuple(r for r, _ in letters), tuple(t for _, t in letters))
+
+
+def vi_name_sort_key(full_name: str) -> tuple:
+    """Vietnamese personal names sort by given name (the last word), then the rest."""
+    words = (full_name or "").split()
+    if not words:
+        return vi_sort_key("")
+    return (vi_sort_key(words[-1]), vi_sort_key(" ".join(words[:-1])))

@@ -1,0 +1,187 @@
+"""What every page needs: the request context middleware, templates, CSRF, form helpers."""
+
+import secrets
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app import i18n
+from app.accounts.rules import ROLE_LABELS
+from app.awards.rules import KIND_LABELS, PRIZE_LABELS, PRIZE_LEVELS, STATUS_LABELS
+from app.config import get_settings
+from app.errors import N_, DomainError, Forbidden, Invalid
+from app.security import csrf_matches, csrf_token_for
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION_COOKIE = "gb_session"
+PRE_COOKIE = "gb_pre"
+LANG_COOKIE = "lang"
+
+
+class RequestContextMiddleware:
+    """Chooses the language for the request and gives anonymous visitors a CSRF binding.
+
+    A pure ASGI middleware so that request bodies (large uploads) stream through untouched.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        cookies = SimpleCookie()
+        try:
+            cookies.load(headers.get("cookie", ""))
+        except Exception:
+            cookies = SimpleCookie()
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        is_api = scope["path"].startswith("/api/")
+        lang = i18n.pick_language(
+            (query.get("lang") or [None])[0],
+            cookies[LANG_COOKIE].value if LANG_COOKIE in cookies else None,
+            headers.get("accept-language") if is_api else None,
+        )
+        scope.setdefault("state", {})["lang"] = lang
+        pre = cookies[PRE_COOKIE].value if PRE_COOKIE in cookies else None
+        new_pre = None
+        if not pre and not is_api:
+            pre = new_pre = secrets.token_urlsafe(24)
+        scope["state"]["pre"] = pre
+        token = i18n.current_language.set(lang)
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start" and new_pre:
+                secure = "" if get_settings().is_dev else "; Secure"
+                cookie = f"{PRE_COOKIE}={new_pre}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                message.setdefault("headers", []).append((b"set-cookie", cookie.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cookie)
+        finally:
+            i18n.current_language.reset(token)
+
+
+def _format_datetime(value, tz: str | None = None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(tz or "Asia/Ho_Chi_Minh")).strftime(fmt)
+
+
+def _format_date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+)
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+templates.env.filters["datetime"] = _format_datetime
+templates.env.filters["date"] = _format_date
+templates.env.globals.update(
+    LANGUAGES=i18n.LANGUAGES,
+    ROLE_LABELS=ROLE_LABELS,
+    STATUS_LABELS=STATUS_LABELS,
+    KIND_LABELS=KIND_LABELS,
+    PRIZE_LABELS=PRIZE_LABELS,
+    PRIZE_LEVELS=PRIZE_LEVELS,
+)
+
+
+def csrf_binding(request: Request) -> str | None:
+    web_session = getattr(request.state, "web_session", None)
+    if web_session is not None:
+        return web_session.csrf_secret
+    return request.state.pre
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           *, status_code: int = 200) -> HTMLResponse:
+    binding = csrf_binding(request)
+    ctx = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "lang": request.state.lang,
+        "csrf_token": csrf_token_for(binding) if binding else "",
+        "errors": {},
+        "error": None,
+        "form": {},
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Only same-site paths may be redirected to after a form."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    return url
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin or origin == "null":
+        return origin is None
+    parts = urlsplit(origin)
+    host = request.headers.get("host", "")
+    return parts.netloc == host
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing page request must carry this session's CSRF token.
+
+    The token comes from the ``X-CSRF-Token`` header (scripts) or the ``csrf_token`` form
+    field; the Origin (or Referer), when the browser sends one, must be this site.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if not _same_origin(request):
+        raise Forbidden(N_("This form was sent from another site and has been refused."))
+    token = request.headers.get("x-csrf-token") or request.query_params.get("csrf_token")
+    if token is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            token = form.get("csrf_token")
+    if not csrf_matches(csrf_binding(request), token if isinstance(token, str) else None):
+        raise Forbidden(
+            N_("The form has expired or was not sent from this site. Please reload the page "
+               "and try again.")
+        )
+
+
+def form_error(session: Session, err: DomainError | ValidationError) -> tuple[str, dict]:
+    """Undo the failed change and describe it for the form: (message, {field: message})."""
+    session.rollback()
+    if isinstance(err, DomainError):
+        message = err.translated(i18n.gettext)
+        return message, ({err.field: message} if err.field else {})
+    fields = {}
+    for item in err.errors():
+        name = str(item["loc"][-1]) if item["loc"] else ""
+        fields[name] = i18n.gettext(N_("Please check this value."))
+    first = next(iter(fields), "")
+    message = Invalid(N_("Please check the highlighted fields."), field=first).translated(
+        i18n.gettext
+    )
+    return message, fields

@@ -56,10 +56,17 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def _sqlite_begin(conn) -> None:
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs; take control.
+    conn.exec_driver_sql("BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -73,12 +80,24 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request: commit if the handler returned, roll back if it raised."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
+def request_scope(session: Session) -> Iterator[Session]:
+    """The request's unit of work: commit if the handler returned, roll back if it raised.
+
+    A domain error raised with ``keep_changes`` (a failed login that must be counted) still
+    commits what was flushed before it.
+    """
+    try:
+        yield session
+    except Exception as exc:
+        if getattr(exc, "keep_changes", False):
             session.commit()
-        except Exception:
+        else:
             session.rollback()
-            raise
+        raise
+    else:
+        session.commit()
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield from request_scope(session)

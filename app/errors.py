@@ -13,10 +13,12 @@ def N_(message: str) -> str:
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, **params):
+    def __init__(self, message: str, *, field: str | None = None, keep_changes: bool = False,
+                 **params):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.keep_changes = keep_changes
         self.params = params
 
     def translated(self, gettext) -> str:

@@ -172,7 +172,10 @@ async def csrf_protect(request: Request) -> None:
 
 def form_error(session: Session, err: DomainError | ValidationError) -> tuple[str, dict]:
     """Undo the failed change and describe it for the form: (message, {field: message})."""
-    session.rollback()
+    if getattr(err, "keep_changes", False):
+        session.commit()
+    else:
+        session.rollback()
     if isinstance(err, DomainError):
         message = err.translated(i18n.gettext)
         return message, ({err.field: message} if err.field else {})

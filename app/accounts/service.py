@@ -103,9 +103,9 @@ def authenticate(
 ) -> User:
     """Check a password, refusing with 429 once an account or address has failed too often.
 
-    The failure is recorded in its own committed transaction so that the count survives the
-    request's rollback and is shared by every app process. The message is the same whether
-    or not the e-mail exists, and so is the time taken (a dummy hash is verified).
+    A failure is recorded in the database (shared by every app process) and the error asks
+    the request to keep it (``keep_changes``) although the request fails. The message is the
+    same whether or not the e-mail exists, and so is the time taken (a dummy hash is verified).
     """
     settings = get_settings()
     key = email.strip().lower()
@@ -123,11 +123,10 @@ def authenticate(
     user = session.exec(select(User).where(User.email == key)).first()
     ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.is_active:
-        with Session(session.get_bind()) as side:
-            side.add(LoginFailure(kind="account", key=key, at=now))
-            side.add(LoginFailure(kind="address", key=address, at=now))
-            side.commit()
-        raise NotAuthenticated(N_("Wrong e-mail or password."))
+        session.add(LoginFailure(kind="account", key=key, at=now))
+        session.add(LoginFailure(kind="address", key=address, at=now))
+        session.flush()
+        raise NotAuthenticated(N_("Wrong e-mail or password."), keep_changes=True)
     session.exec(delete(LoginFailure).where(LoginFailure.kind == "account", LoginFailure.key == key))
     return user
 

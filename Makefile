@@ -1,0 +1,42 @@
+# Set-up, run and test. Every target installs what it needs first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: install run test test-fast lint i18n bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/giaibao migrate
+	$(BIN)/giaibao demo --if-empty
+	$(BIN)/giaibao serve --host $(HOST) --port $(PORT) --no-migrate
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check app tests bench
+
+# Re-extract the messages and merge them into the catalogs (then translate the new ones).
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location -o app/locale/messages.pot .
+	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale -l vi --no-fuzzy-matching
+
+bench: install
+	$(BIN)/python bench/upload.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,83 @@
+"""Factories that build real rows through the services (no mocks of our own code)."""
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+
+from sqlmodel import Session
+
+from app.accounts.models import User
+from app.accounts.rules import Role
+from app.awards import service as awards
+from app.awards.models import Award, AwardCreate, CategoryCreate
+from app.security import hash_password
+
+PASSWORD = "mat-khau-an-toan"
+_seq = itertools.count(1)
+
+
+@lru_cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def make_user(session: Session, *, role: Role | str = Role.journalist, email: str | None = None,
+              full_name: str = "Nguyễn Văn An", **fields) -> User:
+    n = next(_seq)
+    user = User(email=email or f"user{n}@example.vn", password_hash=_password_hash(),
+                role=role, full_name=full_name, **fields)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_award(session: Session, *, organizer: User | None = None, status: str = "draft",
+               categories: int = 1, now: datetime | None = None, **fields) -> Award:
+    organizer = organizer or make_user(session, role=Role.organizer)
+    now = now or datetime.now(UTC)
+    n = next(_seq)
+    values = dict(
+        title=f"Giải báo chí thử nghiệm {n}",
+        year=2026,
+        slug=f"giai-thu-{n}",
+        rules="## Thể lệ\n\nTác phẩm **đã đăng**.",
+        submission_opens_at=now - timedelta(days=1),
+        submission_closes_at=now + timedelta(days=30),
+        published_from=date(2025, 11, 1),
+        published_to=date(2026, 10, 31),
+        max_entries_per_author=3,
+        max_authors_per_entry=5,
+        max_series_parts=5,
+    )
+    values.update(fields)
+    award = awards.create_award(session, AwardCreate(**values), actor=organizer)
+    for i in range(categories):
+        make_category(session, award, organizer=organizer, code=f"C{i + 1}", name=f"Thể loại {i + 1}")
+    path = ["open", "closed", "judging", "published"]
+    for target in path[: path.index(status) + 1] if status != "draft" else []:
+        awards.change_status(session, award, target, actor=organizer)
+    return award
+
+
+def make_category(session: Session, award: Award, *, organizer: User, code: str = "BDT",
+                  name: str = "Báo điện tử", **fields):
+    values = dict(code=code, name=name, accepted_kinds=["pdf", "image"], max_file_mb=20,
+                  url_required=False, prize_quota={"A": 1, "B": 2, "C": 3, "KK": 4})
+    values.update(fields)
+    return awards.add_category(session, award, CategoryCreate(**values), actor=organizer)
+
+
+def api_headers(client, user: User, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", data={"username": user.email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def page_login(client, user: User, password: str = PASSWORD):
+    from tests.conftest import csrf_from
+
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"email": user.email, "password": password,
+                                           "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response

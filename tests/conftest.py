@@ -92,3 +92,24 @@ def csrf_from(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def fresh_database_url(name: str) -> str:
+    """An empty database of the same kind as the test database, for tests that need real
+    commits or a real migration: a new SQLite file, or a new PostgreSQL schema."""
+    if TEST_DATABASE_URL.startswith("sqlite"):
+        path = _TMP / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    from sqlalchemy import text
+
+    from app.db import make_engine
+
+    admin = make_engine(TEST_DATABASE_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    admin.dispose()
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    return f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{name}"

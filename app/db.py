@@ -61,8 +61,15 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_begin(conn) -> None:
-    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs; take control.
-    conn.exec_driver_sql("BEGIN")
+    """pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs; take control.
+
+    IMMEDIATE takes SQLite's write lock at the start, so that concurrent writers queue
+    (busy_timeout) instead of failing when a read transaction tries to become a write one.
+    Transactions are short: uploads end theirs before streaming.
+    """
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -101,3 +108,29 @@ def request_scope(session: Session) -> Iterator[Session]:
 def get_session() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:
         yield from request_scope(session)
+
+
+def after_commit(session: Session, action) -> None:
+    """Run ``action`` once the session's transaction has committed (e.g. delete a file
+    whose row was deleted); dropped if it rolls back."""
+    session.info.setdefault("after_commit", []).append(action)
+
+
+def after_rollback(session: Session, action) -> None:
+    """Run ``action`` if the session's transaction rolls back (e.g. delete a stored file
+    whose row will never exist); dropped if it commits."""
+    session.info.setdefault("after_rollback", []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session) -> None:
+    session.info.pop("after_rollback", None)
+    for action in session.info.pop("after_commit", []):
+        action()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _run_after_rollback(session, previous_transaction) -> None:
+    session.info.pop("after_commit", None)
+    for action in session.info.pop("after_rollback", []):
+        action()

@@ -19,6 +19,8 @@ from app.accounts import pages as accounts_pages
 from app.audit import api as audit_api
 from app.awards import api as awards_api
 from app.awards import pages as awards_pages
+from app.entries import api as entries_api
+from app.entries import pages as entries_pages
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import N_, DomainError, NotAuthenticated
@@ -78,9 +80,9 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
 
-    for module in (accounts_api, awards_api, audit_api):
+    for module in (accounts_api, awards_api, entries_api, audit_api):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (accounts_pages, awards_pages):
+    for module in (accounts_pages, awards_pages, entries_pages):
         app.include_router(module.router)
 
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
@@ -88,7 +90,8 @@ def create_app() -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     def healthz():
         try:
-            with get_engine().connect() as conn:
+            engine = get_engine().execution_options(isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception:
             return JSONResponse({"status": "database unavailable"}, status_code=503)

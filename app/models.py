@@ -3,3 +3,4 @@
 from app.accounts.models import ApiToken, LoginFailure, User, WebSession  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.awards.models import Award, Category  # noqa: F401
+from app.entries.models import Entry, EntryAuthor, EntryFile  # noqa: F401

@@ -57,7 +57,7 @@ def _letters(value: str) -> list[tuple[int, int]]:
                 letter = {"a": "â", "e": "ê", "o": "ô"}.get(base, base)
             elif mark == "\u031b":
                 letter = {"o": "ơ", "u": "ư"}.get(base, base)
-        rank = _BASE_RANK.get(letter, len(_ALPHABET) + ord(letter))
+        rank = -1 if letter.isspace() else _BASE_RANK.get(letter, len(_ALPHABET) + ord(letter))
         out.append((rank, tone))
     return out
 
@@ -74,3 +74,19 @@ def vi_name_sort_key(full_name: str) -> tuple:
     if not words:
         return vi_sort_key("")
     return (vi_sort_key(words[-1]), vi_sort_key(" ".join(words[:-1])))
+
+
+def vi_sort_string(value: str, *, width: int = 200) -> str:
+    """``vi_sort_key`` as a digits-only string, so that SQL ``ORDER BY`` gives Vietnamese
+    order under any collation: two digits per letter, then the tones."""
+    letters = _letters(value or "")[:width]
+    base = "".join(f"{min(r + 2, 99):02d}" for r, _ in letters)
+    tones = "".join(str(t) for _, t in letters)
+    return f"{base}00{tones}"
+
+
+def vi_name_sort_string(full_name: str) -> str:
+    words = (full_name or "").split()
+    if not words:
+        return ""
+    return vi_sort_string(" ".join([words[-1], *words[:-1]]), width=100)

@@ -80,6 +80,20 @@ def _format_datetime(value, tz: str | None = None, fmt: str = "%H:%M %d/%m/%Y") 
     return value.astimezone(ZoneInfo(tz or "Asia/Ho_Chi_Minh")).strftime(fmt)
 
 
+def _filesize(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            text = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
+            return f"{text.replace('.', ',') if i18n.current_language.get() == 'vi' else text} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _kind_label(kind: str) -> str:
+    return i18n.gettext(KIND_LABELS.get(kind, kind))
+
+
 def _format_date(value) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
@@ -94,6 +108,8 @@ templates = Jinja2Templates(
 templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
 templates.env.filters["datetime"] = _format_datetime
 templates.env.filters["date"] = _format_date
+templates.env.filters["filesize"] = _filesize
+templates.env.filters["kind_label"] = _kind_label
 templates.env.globals.update(
     LANGUAGES=i18n.LANGUAGES,
     ROLE_LABELS=ROLE_LABELS,

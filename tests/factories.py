@@ -81,3 +81,44 @@ def page_login(client, user: User, password: str = PASSWORD):
                                            "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303, response.text
     return response
+
+
+def store(data: bytes, *, kinds=("pdf", "image", "audio", "video")):
+    """Stores bytes as an upload would, returning the StoredFile."""
+    from app.storage import get_storage
+
+    writer = get_storage().open_writer(max_bytes=10**9, accept=lambda s: s.kind in kinds)
+    writer.write(data)
+    return writer.finish()
+
+
+def make_entry(session: Session, award: Award, *, user: User | None = None,
+               status: str = "draft", category=None, files: list[bytes] | None = None,
+               title: str = "Xây dựng Đảng từ cơ sở", co_authors=(), now=None, **fields):
+    """An entry created, filled and moved to ``status`` through the services."""
+    from app.awards import service as award_service
+    from app.entries import service as entries
+    from app.entries.models import CoAuthorIn, EntryCreate
+    from app.samples import pdf
+
+    now = now or datetime.now(UTC)
+    user = user or make_user(session)
+    category = category or award_service.list_categories(session, award)[0]
+    values = dict(category_id=category.id, title=title, summary="Tóm tắt", outlet="Báo Ninh Thuận",
+                  published_on=date(2026, 3, 15), url=None, series_parts=None,
+                  co_authors=[CoAuthorIn(**c) for c in co_authors])
+    values.update(fields)
+    entry = entries.create_entry(session, award, EntryCreate(**values), user=user, now=now)
+    for data in files if files is not None else [pdf(title.encode("ascii", "ignore").decode())]:
+        entries.attach_file(session, entry.id, store(data), "tac-pham.pdf", user=user, now=now)
+    if status == "draft":
+        return entry
+    entries.submit_entry(session, entry, user=user, now=now)
+    if status in ("accepted", "returned", "rejected"):
+        organizer = make_user(session, role=Role.organizer)
+        entries.screen_entry(session, entry, decision={"accepted": "accept", "returned": "return",
+                                                       "rejected": "reject"}[status],
+                             reason="Lý do của Ban tổ chức", actor=organizer, now=now)
+    elif status == "withdrawn":
+        entries.withdraw_entry(session, entry, user=user, now=now)
+    return entry

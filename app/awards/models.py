@@ -78,6 +78,8 @@ class Category(CategoryBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     award_id: int = Field(foreign_key="award.id", index=True, ondelete="CASCADE")
     position: int = 0
+    # The last number given to an entry code of this category (BDT-007 -> 7).
+    last_code_number: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CategoryCreate(CategoryBase):

@@ -260,3 +260,15 @@ def update_category(
         audit.record(session, actor=actor, action="category.update", obj=category,
                      changes=changes)
     return category
+
+
+def awards_by_ids(session: Session, ids: set[int]) -> list[Award]:
+    if not ids:
+        return []
+    return list(session.exec(select(Award).where(Award.id.in_(ids))).all())
+
+
+def categories_by_ids(session: Session, ids: set[int]) -> dict[int, Category]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.exec(select(Category).where(Category.id.in_(ids))).all()}

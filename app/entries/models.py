@@ -1,0 +1,141 @@
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel, Text
+
+from app.db import UTCDateTime, utcnow
+from app.entries.rules import EntryStatus
+
+
+class EntryFields(SQLModel):
+    title: str = Field(max_length=500)
+    summary: str = Field(default="", sa_type=Text)
+    outlet: str = Field(max_length=300)
+    published_on: date
+    url: str | None = Field(default=None, max_length=1000)
+    series_parts: int | None = None
+
+
+class Entry(EntryFields, table=True):
+    __table_args__ = (UniqueConstraint("award_id", "code", name="uq_entry_award_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    award_id: int = Field(foreign_key="award.id", index=True, ondelete="CASCADE")
+    category_id: int = Field(foreign_key="category.id", index=True, ondelete="RESTRICT")
+    submitter_id: int = Field(foreign_key="user.id", index=True, ondelete="RESTRICT")
+    status: str = Field(default=EntryStatus.draft, max_length=20, index=True)
+    code: str | None = Field(default=None, max_length=20)
+    screening_reason: str | None = Field(default=None, sa_type=Text)
+    # Folded (no diacritics, lower-case) title, authors and code, for search.
+    search_text: str = Field(default="", sa_type=Text)
+    # Vietnamese-order key of the first author's name and of the title, for sorting in SQL.
+    author_sort: str = Field(default="", max_length=600)
+    title_sort: str = Field(default="", max_length=1200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    authors: list["EntryAuthor"] = Relationship(
+        sa_relationship_kwargs={"order_by": "EntryAuthor.position",
+                                "cascade": "all, delete-orphan"})
+    files: list["EntryFile"] = Relationship(
+        sa_relationship_kwargs={"order_by": "EntryFile.id", "cascade": "all, delete-orphan"})
+
+
+class EntryAuthor(SQLModel, table=True):
+    __tablename__ = "entry_author"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    full_name: str = Field(max_length=200)
+    pen_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, index=True)
+
+
+class EntryFile(SQLModel, table=True):
+    __tablename__ = "entry_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="entry.id", index=True, ondelete="CASCADE")
+    stored_name: str = Field(max_length=64, unique=True)
+    filename: str = Field(max_length=255)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=10)
+    content_type: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CoAuthorIn(BaseModel):
+    full_name: str
+    pen_name: str | None = None
+    email: str | None = None
+
+
+class EntryCreate(EntryFields):
+    category_id: int
+    co_authors: list[CoAuthorIn] = []
+
+
+class EntryUpdate(SQLModel):
+    category_id: int | None = None
+    title: str | None = None
+    summary: str | None = None
+    outlet: str | None = None
+    published_on: date | None = None
+    url: str | None = None
+    series_parts: int | None = None
+    co_authors: list[CoAuthorIn] | None = None
+
+
+class ScreenIn(BaseModel):
+    decision: str
+    reason: str | None = None
+
+
+class AuthorPublic(BaseModel):
+    full_name: str
+    pen_name: str | None
+    email: str | None
+    is_submitter: bool
+
+
+class FilePublic(BaseModel):
+    id: int
+    filename: str
+    size: int = Field(sa_type=BigInteger)
+    sha256: str
+    kind: str
+    content_type: str
+    created_at: datetime
+
+
+class DuplicatePublic(BaseModel):
+    file_id: int
+    sha256: str
+    other_entry_id: int
+    other_code: str | None
+    other_title: str
+
+
+class EntryPublic(EntryFields):
+    id: int
+    award_id: int
+    category_id: int
+    status: str
+    code: str | None
+    screening_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    authors: list[AuthorPublic] = []
+    files: list[FilePublic] = []
+
+
+class EntryOrganizerView(EntryPublic):
+    submitter_id: int
+    duplicates: list[DuplicatePublic] = []
+    flags: list[str] = []

@@ -1,0 +1,280 @@
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from app.accounts.rules import Role
+from app.awards import service as awards
+from app.awards.models import Award
+from app.deps import Now, PageOrganizer, PageUser, SessionDep, page_csrf, page_role
+from app.entries import service
+from app.entries.api import file_response
+from app.entries.models import EntryCreate, EntryUpdate
+from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
+from app.entries.uploads import receive_file
+from app.errors import DomainError
+from app.web import form_error, redirect, render
+
+router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
+PageJournalist = page_role(Role.journalist)
+
+ENTRY_FIELDS = ("title", "summary", "outlet", "published_on", "url", "series_parts")
+
+
+def _entry_values(form: FormData, award: Award) -> dict:
+    values = {name: (form.get(name) or None) for name in ENTRY_FIELDS}
+    values["summary"] = form.get("summary") or ""
+    values["co_authors"] = [
+        {"full_name": form.get(f"co_full_name_{i}") or "",
+         "pen_name": form.get(f"co_pen_name_{i}") or None,
+         "email": form.get(f"co_email_{i}") or None}
+        for i in range(max(award.max_authors_per_entry - 1, 0))
+        if any(form.get(f"co_{k}_{i}") for k in ("full_name", "pen_name", "email"))
+    ]
+    if form.get("category_id"):
+        values["category_id"] = int(form["category_id"]) if form["category_id"].isdigit() else -1
+    return values
+
+
+def _form_from_entry(entry) -> dict:
+    values = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+    values["category_id"] = entry.category_id
+    values["co_authors"] = [
+        {"full_name": a.full_name, "pen_name": a.pen_name, "email": a.email}
+        for a in entry.authors[1:]
+    ]
+    return values
+
+
+def _form_from_post(values: dict) -> dict:
+    return {**values, "co_authors": values.get("co_authors", [])}
+
+
+# --- The journalist ------------------------------------------------------------------------
+
+@router.get("/me/entries")
+def my_entries(request: Request, session: SessionDep, user: PageJournalist):
+    entries, total = service.list_my_entries(session, user, limit=200)
+    award_ids = {e.award_id for e in entries}
+    award_map = {a.id: a for a in awards.awards_by_ids(session, award_ids)}
+    category_map = awards.categories_by_ids(session, {e.category_id for e in entries})
+    open_awards = [a for a in awards.list_awards(session, viewer=None, limit=200)[0]
+                   if a.status == "open"]
+    return render(request, "entries/mine.html", {
+        "entries": entries, "total": total, "awards": award_map, "categories": category_map,
+        "open_awards": open_awards, "ENTRY_STATUS": STATUS_LABELS,
+    })
+
+
+def _new_form(request, award, categories, *, form=None, error=None, errors=None,
+              status_code=200):
+    return render(request, "entries/new.html", {
+        "award": award, "categories": categories, "form": form or {"co_authors": []},
+        "error": error, "errors": errors or {},
+    }, status_code=status_code)
+
+
+@router.get("/awards/{slug}/entries/new")
+def new_entry_form(slug: str, request: Request, session: SessionDep, user: PageJournalist):
+    award = awards.get_award_by_slug(session, slug, viewer=user)
+    return _new_form(request, award, awards.list_categories(session, award))
+
+
+@router.post("/awards/{slug}/entries/new")
+async def create_entry(slug: str, request: Request, session: SessionDep, user: PageJournalist,
+                       now: Now):
+    award = awards.get_award_by_slug(session, slug, viewer=user)
+    values = _entry_values(await request.form(), award)
+    try:
+        entry = service.create_entry(session, award, EntryCreate(**values), user=user, now=now)
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        award = awards.get_award_by_slug(session, slug, viewer=user)
+        return _new_form(request, award, awards.list_categories(session, award),
+                         form=_form_from_post(values), error=message, errors=errors,
+                         status_code=422)
+    return redirect(f"/entries/{entry.id}?created=1")
+
+
+def _entry_page(request, session, entry, user, *, status_code=200, **extra):
+    award = session.get(Award, entry.award_id)
+    context = {
+        "entry": entry,
+        "award": award,
+        "categories": awards.list_categories(session, award),
+        "category": awards.get_category(session, entry.category_id),
+        "editable": entry.status in EDITABLE and entry.submitter_id == user.id,
+        "is_submitter": entry.submitter_id == user.id,
+        "history": service.history(session, entry),
+        "ENTRY_STATUS": STATUS_LABELS,
+        "form": _form_from_entry(entry),
+        "uploaded": None,
+    }
+    context.update(extra)
+    return render(request, "entries/entry.html", context, status_code=status_code)
+
+
+@router.get("/entries/{entry_id}")
+def entry_page(entry_id: int, request: Request, session: SessionDep, user: PageUser,
+               uploaded: int | None = None, saved: int = 0, created: int = 0):
+    entry = service.get_entry(session, entry_id, viewer=user)
+    receipt = next((f for f in entry.files if f.id == uploaded), None)
+    return _entry_page(request, session, entry, user, uploaded=receipt, saved=saved,
+                       created=created)
+
+
+@router.post("/entries/{entry_id}")
+async def update_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser,
+                       now: Now):
+    entry = service.get_entry(session, entry_id, viewer=user)
+    award = session.get(Award, entry.award_id)
+    values = _entry_values(await request.form(), award)
+    try:
+        service.update_entry(session, entry, EntryUpdate(**values), user=user, now=now)
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        entry = service.get_entry(session, entry_id, viewer=user)
+        return _entry_page(request, session, entry, user, form=_form_from_post(values),
+                           error=message, errors=errors, status_code=422)
+    return redirect(f"/entries/{entry_id}?saved=1")
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@router.post("/entries/{entry_id}/files")
+async def upload_file(entry_id: int, request: Request, session: SessionDep, user: PageUser,
+                      now: Now):
+    """The page's upload: the browser's script sends it with a progress bar (and gets JSON);
+    without script the form posts here and is redirected. The CSRF token travels in the
+    X-CSRF-Token header or the query string, never after the file in the body."""
+    try:
+        max_bytes, kinds = service.upload_limits(session, entry_id, user=user)
+        stored, filename = await receive_file(request, max_bytes=max_bytes, kinds=kinds)
+        row = service.attach_file(session, entry_id, stored, filename, user=user, now=now)
+    except DomainError as err:
+        message, _ = form_error(session, err)
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=err.status_code)
+        entry = service.get_entry(session, entry_id, viewer=user)
+        return _entry_page(request, session, entry, user, upload_error=message,
+                           status_code=err.status_code)
+    target = f"/entries/{entry_id}?uploaded={row.id}#files"
+    if _wants_json(request):
+        return JSONResponse({"id": row.id, "filename": row.filename, "size": row.size,
+                             "sha256": row.sha256, "kind": row.kind, "redirect": target},
+                            status_code=201)
+    return redirect(target)
+
+
+@router.post("/entries/{entry_id}/files/{file_id}/delete")
+def delete_file(entry_id: int, file_id: int, request: Request, session: SessionDep,
+                user: PageUser, now: Now):
+    try:
+        service.delete_file(session, entry_id, file_id, user=user, now=now)
+    except DomainError as err:
+        message, _ = form_error(session, err)
+        entry = service.get_entry(session, entry_id, viewer=user)
+        return _entry_page(request, session, entry, user, upload_error=message,
+                           status_code=err.status_code)
+    return redirect(f"/entries/{entry_id}#files")
+
+
+@router.get("/entries/{entry_id}/files/{file_id}")
+def download_file(entry_id: int, file_id: int, session: SessionDep, user: PageUser,
+                  inline: int = 0):
+    """Download (or, for images and PDFs, preview) a file of an entry the user may see."""
+    row = service.get_file(session, file_id, viewer=user)
+    if row.entry_id != entry_id:
+        return redirect(f"/entries/{row.entry_id}/files/{row.id}")
+    return file_response(row, inline=bool(inline) and row.kind in ("image", "pdf"))
+
+
+@router.post("/entries/{entry_id}/submit")
+def submit_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser, now: Now):
+    entry = service.get_entry(session, entry_id, viewer=user)
+    try:
+        service.submit_entry(session, entry, user=user, now=now)
+    except DomainError as err:
+        message, _ = form_error(session, err)
+        entry = service.get_entry(session, entry_id, viewer=user)
+        return _entry_page(request, session, entry, user, action_error=message,
+                           status_code=err.status_code)
+    return redirect(f"/entries/{entry_id}?saved=2")
+
+
+@router.post("/entries/{entry_id}/withdraw")
+async def withdraw_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser,
+                         now: Now):
+    entry = service.get_entry(session, entry_id, viewer=user)
+    form = await request.form()
+    try:
+        service.withdraw_entry(session, entry, user=user, now=now,
+                               reason=form.get("reason") or None)
+    except DomainError as err:
+        message, _ = form_error(session, err)
+        entry = service.get_entry(session, entry_id, viewer=user)
+        return _entry_page(request, session, entry, user, action_error=message,
+                           status_code=err.status_code)
+    return redirect(f"/entries/{entry_id}?saved=3")
+
+
+# --- The organizer -------------------------------------------------------------------------
+
+@router.get("/admin/awards/{award_id}/entries")
+def award_entries(award_id: int, request: Request, session: SessionDep, organizer: PageOrganizer,
+                  status: str | None = None, category_id: int | None = None,
+                  q: str | None = None, sort: str = "code", offset: int = 0):
+    award = awards.get_award(session, award_id, viewer=organizer)
+    status = status if status in EntryStatus.__members__ else None
+    sort = sort if sort in service.SORTS else "code"
+    offset = max(offset, 0)
+    entries, total = service.list_award_entries(
+        session, award, status=status, category_id=category_id, q=q, sort=sort,
+        include_drafts=status == "draft", limit=100, offset=offset)
+    categories = awards.list_categories(session, award)
+    return render(request, "entries/admin_list.html", {
+        "award": award, "entries": entries, "total": total, "offset": offset,
+        "duplicates": service.duplicates_for(session, entries),
+        "categories": {c.id: c for c in categories}, "filters": {
+            "status": status or "", "category_id": category_id or "", "q": q or "",
+            "sort": sort},
+        "ENTRY_STATUS": STATUS_LABELS,
+    })
+
+
+def _screen_page(request, session, entry, organizer, *, status_code=200, **extra):
+    award = session.get(Award, entry.award_id)
+    context = {
+        "entry": entry, "award": award,
+        "category": awards.get_category(session, entry.category_id),
+        "view": service.view_for(session, entry, organizer),
+        "history": service.history(session, entry),
+        "ENTRY_STATUS": STATUS_LABELS,
+    }
+    context.update(extra)
+    return render(request, "entries/admin_entry.html", context, status_code=status_code)
+
+
+@router.get("/admin/entries/{entry_id}")
+def screen_page(entry_id: int, request: Request, session: SessionDep, organizer: PageOrganizer,
+                saved: int = 0):
+    entry = service.get_entry(session, entry_id, viewer=organizer)
+    return _screen_page(request, session, entry, organizer, saved=saved)
+
+
+@router.post("/admin/entries/{entry_id}/screen")
+async def screen_entry(entry_id: int, request: Request, session: SessionDep,
+                       organizer: PageOrganizer, now: Now):
+    entry = service.get_entry(session, entry_id, viewer=organizer)
+    form = await request.form()
+    try:
+        service.screen_entry(session, entry, decision=form.get("decision") or "",
+                             reason=form.get("reason") or None, actor=organizer, now=now)
+    except DomainError as err:
+        message, _ = form_error(session, err)
+        entry = service.get_entry(session, entry_id, viewer=organizer)
+        return _screen_page(request, session, entry, organizer, error=message,
+                            reason=form.get("reason") or "", status_code=err.status_code)
+    return redirect(f"/admin/entries/{entry_id}?saved=1")

@@ -1,0 +1,165 @@
+"""Entry rules: the entry state machine (one table), limits, windows and codes.
+
+Pure functions: ``now`` and every fact they need are passed in, so they are tested without
+a database.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from app.accounts.rules import Role
+from app.errors import N_, Conflict, Forbidden, Invalid
+
+
+class EntryStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    accepted = "accepted"
+    returned = "returned"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+    shortlisted = "shortlisted"
+    awarded = "awarded"
+    not_awarded = "not_awarded"
+
+
+class EntryAction(StrEnum):
+    submit = "submit"
+    withdraw = "withdraw"
+    accept = "accept"
+    return_ = "return"
+    reject = "reject"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[EntryStatus]
+    target: EntryStatus
+    role: Role
+    reason_required: bool = False
+
+
+S = EntryStatus
+# Every move an entry can make before judging, who may make it, and whether it needs a reason.
+# (The judging work adds shortlisted / awarded / not_awarded.)
+ENTRY_TRANSITIONS: dict[EntryAction, Transition] = {
+    EntryAction.submit: Transition(frozenset({S.draft, S.returned}), S.submitted, Role.journalist),
+    EntryAction.withdraw: Transition(frozenset({S.submitted, S.accepted}), S.withdrawn,
+                                     Role.journalist),
+    EntryAction.accept: Transition(frozenset({S.submitted}), S.accepted, Role.organizer),
+    EntryAction.return_: Transition(frozenset({S.submitted}), S.returned, Role.organizer,
+                                    reason_required=True),
+    EntryAction.reject: Transition(frozenset({S.submitted}), S.rejected, Role.organizer,
+                                   reason_required=True),
+}
+
+STATUS_LABELS = {
+    S.draft: N_("Draft"),
+    S.submitted: N_("Submitted"),
+    S.accepted: N_("Accepted"),
+    S.returned: N_("Returned for changes"),
+    S.rejected: N_("Rejected"),
+    S.withdrawn: N_("Withdrawn"),
+    S.shortlisted: N_("Shortlisted"),
+    S.awarded: N_("Awarded"),
+    S.not_awarded: N_("Not awarded"),
+}
+
+EDITABLE = frozenset({S.draft, S.returned})
+# Entries that no longer count towards the per-author limit.
+NOT_COUNTED = frozenset({S.withdrawn, S.rejected})
+# Award statuses in which judging has started: authors can no longer withdraw.
+JUDGING_STARTED = frozenset({"judging", "published"})
+
+
+def check_transition(status: str, action: EntryAction | str, *, role: str,
+                     reason: str | None = None) -> EntryStatus:
+    """The status an entry moves to, or the reason it cannot."""
+    try:
+        action = EntryAction(action)
+    except ValueError:
+        raise Invalid(N_("Unknown decision."), field="decision") from None
+    rule = ENTRY_TRANSITIONS[action]
+    if role != rule.role:
+        raise Forbidden(N_("You do not have permission to do this."))
+    if EntryStatus(status) not in rule.sources:
+        raise Conflict(N_("This cannot be done to an entry that is “{status}”."), status=status)
+    if rule.reason_required and not (reason or "").strip():
+        raise Invalid(N_("Please give a reason; the author will see it."), field="reason")
+    return rule.target
+
+
+def check_editable(status: str) -> None:
+    if status not in EDITABLE:
+        raise Conflict(N_("The entry can only be changed while it is a draft or returned."))
+
+
+def check_award_open(award_status: str) -> None:
+    if award_status != "open":
+        raise Conflict(N_("This award is not accepting entries."))
+
+
+def check_window(now: datetime, opens: datetime | None, closes: datetime | None) -> None:
+    if opens is not None and now < opens:
+        raise Conflict(N_("Submissions have not opened yet."))
+    if closes is not None and now >= closes:
+        raise Conflict(N_("The submission deadline has passed."))
+
+
+def check_withdrawable(award_status: str) -> None:
+    if award_status in JUDGING_STARTED:
+        raise Conflict(N_("Entries cannot be withdrawn once judging has started."))
+
+
+def check_publication_date(published_on: date | None, start: date | None,
+                           end: date | None) -> None:
+    if published_on is None:
+        raise Invalid(N_("Please give the date the work was published or broadcast."),
+                      field="published_on")
+    if (start and published_on < start) or (end and published_on > end):
+        raise Invalid(
+            N_("The work must have been published between {start} and {end}."),
+            field="published_on",
+            start=start.strftime("%d/%m/%Y") if start else "…",
+            end=end.strftime("%d/%m/%Y") if end else "…",
+        )
+
+
+def check_author_count(count: int, maximum: int) -> None:
+    if count > maximum:
+        raise Invalid(N_("An entry may have at most {n} authors."), field="co_authors", n=maximum)
+
+
+def check_series_parts(parts: int | None, maximum: int) -> None:
+    if parts is None:
+        return
+    if parts < 1:
+        raise Invalid(N_("A series has at least one part."), field="series_parts")
+    if parts > maximum:
+        raise Invalid(N_("A series may have at most {n} parts."), field="series_parts", n=maximum)
+
+
+def check_entry_limit(other_counted: int, maximum: int) -> None:
+    """``other_counted``: the author's other entries in the award that still count."""
+    if other_counted + 1 > maximum:
+        raise Conflict(
+            N_("You already have {n} entries in this award, the most it allows."),
+            field="category_id", n=maximum,
+        )
+
+
+def check_url(url: str | None, required: bool) -> None:
+    if url and not url.startswith(("http://", "https://")):
+        raise Invalid(N_("The link must start with http:// or https://."), field="url")
+    if required and not url:
+        raise Conflict(N_("This category needs a link to the published work."), field="url")
+
+
+def check_has_files(count: int) -> None:
+    if count == 0:
+        raise Conflict(N_("Upload at least one file of the work before submitting."))
+
+
+def entry_code(category_code: str, number: int) -> str:
+    return f"{category_code}-{number:03d}"

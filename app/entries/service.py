@@ -1,0 +1,451 @@
+"""Entries and their files: the journalist's submission journey and the organizer's screening."""
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, func, or_, select
+
+from app.accounts.models import User
+from app.accounts.rules import Role, normalize_email
+from app.audit import service as audit
+from app.awards.models import Award, Category
+from app.db import after_commit, after_rollback, utcnow
+from app.entries import rules
+from app.entries.models import (
+    AuthorPublic,
+    CoAuthorIn,
+    DuplicatePublic,
+    Entry,
+    EntryAuthor,
+    EntryCreate,
+    EntryFile,
+    EntryOrganizerView,
+    EntryPublic,
+    EntryUpdate,
+    FilePublic,
+)
+from app.entries.rules import EntryAction, EntryStatus
+from app.errors import N_, Conflict, Invalid, NotFound, TooLarge, UnsupportedKind
+from app.storage import StoredFile, get_storage
+from app.text import clean_line, fold, nfc, vi_name_sort_string, vi_sort_string
+
+MB = 1024 * 1024
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+def _with_children(query):
+    return query.options(selectinload(Entry.authors), selectinload(Entry.files))
+
+
+def _may_view(entry: Entry, viewer: User) -> bool:
+    if viewer.role == Role.organizer or entry.submitter_id == viewer.id:
+        return True
+    return any(a.email and a.email == viewer.email for a in entry.authors)
+
+
+def get_entry(session: Session, entry_id: int, *, viewer: User) -> Entry:
+    """The entry if the viewer may see it; otherwise 404, so that others' entries stay
+    invisible (not even their existence is confirmed)."""
+    entry = session.exec(_with_children(select(Entry).where(Entry.id == entry_id))).first()
+    if entry is None or not _may_view(entry, viewer):
+        raise NotFound(N_("No such entry."))
+    return entry
+
+
+def _own_entry(session: Session, entry_id: int, *, user: User) -> Entry:
+    """The entry, for a change only its submitter may make."""
+    entry = get_entry(session, entry_id, viewer=user)
+    if entry.submitter_id != user.id:
+        raise NotFound(N_("No such entry."))
+    return entry
+
+
+def to_public(entry: Entry) -> EntryPublic:
+    return EntryPublic(
+        **entry.model_dump(exclude={"authors", "files"}),
+        authors=[AuthorPublic(full_name=a.full_name, pen_name=a.pen_name, email=a.email,
+                              is_submitter=a.user_id == entry.submitter_id and a.position == 0)
+                 for a in entry.authors],
+        files=[FilePublic(**f.model_dump()) for f in entry.files],
+    )
+
+
+def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[DuplicatePublic]]:
+    """Files whose SHA-256 also appears in another entry of the same award (one query)."""
+    if not entries:
+        return {}
+    ids = [e.id for e in entries]
+    mine = EntryFile.__table__.alias("mine")
+    other_file = EntryFile.__table__.alias("other_file")
+    mine_entry = Entry.__table__.alias("mine_entry")
+    other_entry = Entry.__table__.alias("other_entry")
+    rows = session.exec(
+        select(mine.c.entry_id, mine.c.id, mine.c.sha256, other_entry.c.id, other_entry.c.code,
+               other_entry.c.title)
+        .select_from(mine)
+        .join(mine_entry, mine_entry.c.id == mine.c.entry_id)
+        .join(other_file, (other_file.c.sha256 == mine.c.sha256)
+              & (other_file.c.entry_id != mine.c.entry_id))
+        .join(other_entry, (other_entry.c.id == other_file.c.entry_id)
+              & (other_entry.c.award_id == mine_entry.c.award_id))
+        .where(mine.c.entry_id.in_(ids))
+        .order_by(mine.c.entry_id, mine.c.id, other_entry.c.id)
+    ).all()
+    found: dict[int, list[DuplicatePublic]] = defaultdict(list)
+    for entry_id, file_id, sha, other_id, other_code, other_title in rows:
+        found[entry_id].append(DuplicatePublic(file_id=file_id, sha256=sha,
+                                               other_entry_id=other_id, other_code=other_code,
+                                               other_title=other_title))
+    return found
+
+
+def to_organizer_view(entry: Entry, duplicates: list[DuplicatePublic]) -> EntryOrganizerView:
+    flags = [f"duplicate file: same SHA-256 as {d.other_code or f'entry #{d.other_entry_id}'}"
+             for d in duplicates]
+    return EntryOrganizerView(**to_public(entry).model_dump(), submitter_id=entry.submitter_id,
+                              duplicates=duplicates, flags=flags)
+
+
+def view_for(session: Session, entry: Entry, viewer: User) -> EntryPublic:
+    if viewer.role == Role.organizer:
+        return to_organizer_view(entry, duplicates_for(session, [entry]).get(entry.id, []))
+    return to_public(entry)
+
+
+def list_my_entries(session: Session, user: User, *, limit: int = 50,
+                    offset: int = 0) -> tuple[list[Entry], int]:
+    condition = Entry.submitter_id == user.id
+    entries = session.exec(
+        _with_children(select(Entry).where(condition))
+        .order_by(Entry.created_at.desc(), Entry.id.desc()).offset(offset).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(Entry).where(condition)).one()
+    return list(entries), total
+
+
+SORTS = {
+    "code": (Entry.category_id, Entry.code, Entry.id),
+    "author": (Entry.author_sort, Entry.id),
+    "title": (Entry.title_sort, Entry.id),
+    "newest": (Entry.created_at.desc(), Entry.id.desc()),
+}
+
+
+def list_award_entries(
+    session: Session, award: Award, *, status: str | None = None,
+    category_id: int | None = None, q: str | None = None, sort: str = "code",
+    include_drafts: bool = False, limit: int = 50, offset: int = 0,
+) -> tuple[list[Entry], int]:
+    """The organizer's list: filters by status and category, searches title, authors and
+    code with or without diacritics, sorts names in Vietnamese order."""
+    conditions = [Entry.award_id == award.id]
+    if status:
+        try:
+            conditions.append(Entry.status == EntryStatus(status))
+        except ValueError:
+            raise Invalid(N_("Unknown status."), field="status") from None
+    elif not include_drafts:
+        conditions.append(Entry.status != EntryStatus.draft)
+    if category_id:
+        conditions.append(Entry.category_id == category_id)
+    if q and q.strip():
+        for word in fold(nfc(q)).split():
+            conditions.append(col(Entry.search_text).contains(word, autoescape=True))
+    if sort not in SORTS:
+        raise Invalid(N_("Unknown sort order."), field="sort")
+    entries = session.exec(
+        _with_children(select(Entry).where(*conditions)).order_by(*SORTS[sort])
+        .offset(offset).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(Entry).where(*conditions)).one()
+    return list(entries), total
+
+
+def history(session: Session, entry: Entry) -> list[dict]:
+    """What happened to the entry, for its author: status changes with their reasons."""
+    items, _ = audit.list_entries(session, object_type="entry", object_id=entry.id, limit=200)
+    return [
+        {"at": i.at, "action": i.action, "status": (i.changes.get("status") or [None, None])[1],
+         "reason": i.reason}
+        for i in reversed(items) if "status" in i.changes
+    ]
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+def _category_of(session: Session, award: Award, category_id: int) -> Category:
+    category = session.get(Category, category_id)
+    if category is None or category.award_id != award.id:
+        raise Invalid(N_("Please choose a category of this award."), field="category_id")
+    return category
+
+
+def _counted_entries(session: Session, award: Award, user: User, *, exclude: int | None) -> int:
+    query = select(func.count()).select_from(Entry).where(
+        Entry.award_id == award.id, Entry.submitter_id == user.id,
+        col(Entry.status).not_in(list(rules.NOT_COUNTED)))
+    if exclude is not None:
+        query = query.where(Entry.id != exclude)
+    return session.exec(query).one()
+
+
+def _clean_co_authors(co_authors: list[CoAuthorIn]) -> list[dict]:
+    cleaned = []
+    for i, author in enumerate(co_authors):
+        name = clean_line(author.full_name)
+        pen = clean_line(author.pen_name)
+        email = clean_line(author.email)
+        if not name:
+            if pen or email:
+                raise Invalid(N_("Please give each co-author's full name."),
+                              field=f"co_authors.{i}.full_name")
+            continue
+        cleaned.append({"full_name": name, "pen_name": pen,
+                        "email": normalize_email(email) if email else None})
+    return cleaned
+
+
+def _apply_fields(entry: Entry, values: dict, award: Award) -> None:
+    for name in ("title", "outlet", "url"):
+        if name in values:
+            values[name] = clean_line(values[name])
+    if "summary" in values:
+        values["summary"] = nfc(values["summary"] or "").strip()
+    if values.get("series_parts") == 1:
+        values["series_parts"] = None
+    for name, value in values.items():
+        setattr(entry, name, value)
+    if not entry.title:
+        raise Invalid(N_("Please enter the title of the work."), field="title")
+    if not entry.outlet:
+        raise Invalid(N_("Please enter the press outlet that published the work."),
+                      field="outlet")
+    rules.check_publication_date(entry.published_on, award.published_from, award.published_to)
+    rules.check_series_parts(entry.series_parts, award.max_series_parts)
+    rules.check_url(entry.url, required=False)
+
+
+def _set_authors(entry: Entry, user: User, co_authors: list[dict], award: Award) -> None:
+    rules.check_author_count(1 + len(co_authors), award.max_authors_per_entry)
+    people = [{"full_name": user.full_name, "pen_name": user.pen_name, "email": user.email,
+               "user_id": user.id}] + [{**c, "user_id": None} for c in co_authors]
+    entry.authors = [EntryAuthor(position=i, **p) for i, p in enumerate(people)]
+
+
+def _refresh_search(entry: Entry) -> None:
+    names = " ".join(f"{a.full_name} {a.pen_name or ''}" for a in entry.authors)
+    entry.search_text = fold(f"{entry.code or ''} {entry.title} {names}")
+    entry.author_sort = vi_name_sort_string(entry.authors[0].full_name) if entry.authors else ""
+    entry.title_sort = vi_sort_string(entry.title)
+
+
+def create_entry(session: Session, award: Award, data: EntryCreate, *, user: User,
+                 now: datetime) -> Entry:
+    if user.role != Role.journalist:
+        raise Conflict(N_("Only journalists' accounts can submit entries."))
+    rules.check_award_open(award.status)
+    category = _category_of(session, award, data.category_id)
+    entry = Entry(award_id=award.id, category_id=category.id, submitter_id=user.id,
+                  created_at=now, updated_at=now, title="", outlet="",
+                  published_on=data.published_on)
+    _apply_fields(entry, data.model_dump(exclude={"category_id", "co_authors"}), award)
+    _set_authors(entry, user, _clean_co_authors(data.co_authors), award)
+    rules.check_entry_limit(_counted_entries(session, award, user, exclude=None),
+                            award.max_entries_per_author)
+    _refresh_search(entry)
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=user, action="entry.create", obj=entry,
+                 changes={"status": [None, entry.status], "title": entry.title})
+    return entry
+
+
+def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: User,
+                 now: datetime) -> Entry:
+    if entry.submitter_id != user.id:
+        raise NotFound(N_("No such entry."))
+    rules.check_editable(entry.status)
+    award = session.get(Award, entry.award_id)
+    values = data.model_dump(exclude_unset=True)
+    co_authors = values.pop("co_authors", None)
+    if "category_id" in values:
+        if values["category_id"] is None:
+            values.pop("category_id")
+        elif entry.code and values["category_id"] != entry.category_id:
+            raise Conflict(N_("The category cannot change once the entry has a code."),
+                           field="category_id")
+        else:
+            _category_of(session, award, values["category_id"])
+    before = {k: getattr(entry, k) for k in values}
+    _apply_fields(entry, values, award)
+    if co_authors is not None:
+        _set_authors(entry, user, _clean_co_authors([CoAuthorIn(**c) for c in co_authors]),
+                     award)
+    _refresh_search(entry)
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+    changes = {k: [before[k], getattr(entry, k)] for k in values if before[k] != getattr(entry, k)}
+    if co_authors is not None:
+        changes["authors"] = [a.full_name for a in entry.authors]
+    audit.record(session, actor=user, action="entry.update", obj=entry, changes=changes)
+    return entry
+
+
+def _next_code(session: Session, category: Category) -> str:
+    """Atomically takes the category's next number: concurrent submissions never share it
+    (a row lock on PostgreSQL, the write lock on SQLite)."""
+    number = session.exec(
+        update(Category).where(Category.id == category.id)
+        .values(last_code_number=Category.last_code_number + 1)
+        .returning(Category.last_code_number)
+    ).scalar_one()
+    return rules.entry_code(category.code, number)
+
+
+def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -> Entry:
+    if entry.submitter_id != user.id:
+        raise NotFound(N_("No such entry."))
+    target = rules.check_transition(entry.status, EntryAction.submit, role=user.role)
+    award = session.get(Award, entry.award_id)
+    category = session.get(Category, entry.category_id)
+    rules.check_award_open(award.status)
+    rules.check_window(now, award.submission_opens_at, award.submission_closes_at)
+    rules.check_publication_date(entry.published_on, award.published_from, award.published_to)
+    rules.check_series_parts(entry.series_parts, award.max_series_parts)
+    rules.check_author_count(len(entry.authors), award.max_authors_per_entry)
+    rules.check_url(entry.url, required=category.url_required)
+    rules.check_has_files(len(entry.files))
+    rules.check_entry_limit(_counted_entries(session, award, user, exclude=entry.id),
+                            award.max_entries_per_author)
+    old = entry.status
+    if entry.code is None:
+        entry.code = _next_code(session, category)
+        _refresh_search(entry)
+    entry.status = target
+    entry.submitted_at = now
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=user, action="entry.submit", obj=entry,
+                 changes={"status": [old, target], "code": entry.code})
+    return entry
+
+
+def withdraw_entry(session: Session, entry: Entry, *, user: User, now: datetime,
+                   reason: str | None = None) -> Entry:
+    if entry.submitter_id != user.id:
+        raise NotFound(N_("No such entry."))
+    target = rules.check_transition(entry.status, EntryAction.withdraw, role=user.role)
+    rules.check_withdrawable(session.get(Award, entry.award_id).status)
+    old = entry.status
+    entry.status = target
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=user, action="entry.withdraw", obj=entry,
+                 changes={"status": [old, target]}, reason=clean_line(reason))
+    return entry
+
+
+def screen_entry(session: Session, entry: Entry, *, decision: str, reason: str | None,
+                 actor: User, now: datetime) -> Entry:
+    """The organizer accepts, returns (with a reason the author sees) or rejects an entry."""
+    reason = nfc(reason or "").strip() or None
+    target = rules.check_transition(entry.status, decision, role=actor.role, reason=reason)
+    old = entry.status
+    entry.status = target
+    entry.screening_reason = reason
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=actor, action=f"entry.{EntryAction(decision).value}", obj=entry,
+                 changes={"status": [old, target]}, reason=reason)
+    return entry
+
+
+# --- Files ---------------------------------------------------------------------------------
+
+def upload_limits(session: Session, entry_id: int, *, user: User) -> tuple[int, list[str]]:
+    """Checks that the user may add a file now and gives (max bytes, accepted kinds).
+
+    Then ends the read transaction, so that no database transaction (nor SQLite's write
+    lock) stays open while a large file streams in.
+    """
+    entry = _own_entry(session, entry_id, user=user)
+    rules.check_editable(entry.status)
+    category = session.get(Category, entry.category_id)
+    limits = (category.max_file_mb * MB, list(category.accepted_kinds))
+    session.commit()
+    return limits
+
+
+def attach_file(session: Session, entry_id: int, stored: StoredFile, filename: str, *,
+                user: User, now: datetime) -> EntryFile:
+    """Records a fully stored file on the entry, checking again that the entry may change.
+
+    If this or anything later in the request fails, the stored file is deleted with the
+    rollback: a file never outlives the row that would point at it.
+    """
+    storage = get_storage()
+    after_rollback(session, lambda: storage.delete(stored.name))
+    entry = _own_entry(session, entry_id, user=user)
+    rules.check_editable(entry.status)
+    row = EntryFile(entry_id=entry.id, stored_name=stored.name, filename=filename,
+                    size=stored.size, sha256=stored.sha256, kind=stored.kind,
+                    content_type=stored.content_type, created_at=now)
+    entry.files.append(row)
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=user, action="entry.file_add", obj=entry,
+                 changes={"file": filename, "size": stored.size, "sha256": stored.sha256})
+    return row
+
+
+def delete_file(session: Session, entry_id: int, file_id: int, *, user: User,
+                now: datetime) -> None:
+    entry = _own_entry(session, entry_id, user=user)
+    rules.check_editable(entry.status)
+    row = next((f for f in entry.files if f.id == file_id), None)
+    if row is None:
+        raise NotFound(N_("No such file."))
+    entry.files.remove(row)
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+    storage = get_storage()
+    name = row.stored_name
+    after_commit(session, lambda: storage.delete(name))
+    audit.record(session, actor=user, action="entry.file_delete", obj=entry,
+                 changes={"file": row.filename, "sha256": row.sha256})
+
+
+def get_file(session: Session, file_id: int, *, viewer: User) -> EntryFile:
+    row = session.get(EntryFile, file_id)
+    if row is None:
+        raise NotFound(N_("No such file."))
+    get_entry(session, row.entry_id, viewer=viewer)
+    return row
+
+
+def refuse_size(max_bytes: int) -> TooLarge:
+    return TooLarge(N_("The file is larger than this category allows ({mb} MB)."),
+                    mb=max_bytes // MB)
+
+
+def refuse_kind(kinds: list[str]) -> UnsupportedKind:
+    return UnsupportedKind(
+        N_("This kind of file is not accepted here. Accepted: {kinds}."),
+        kinds=", ".join(kinds))
+
+
+def referenced_files(session: Session) -> set[str]:
+    return set(session.exec(select(EntryFile.stored_name)).all())
+
+
+def search_condition(q: str):
+    return or_(*[col(Entry.search_text).contains(w) for w in fold(q).split()])

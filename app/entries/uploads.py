@@ -1,0 +1,130 @@
+"""Receiving an upload from the HTTP body, shared by the API and the pages.
+
+The multipart body is parsed as it arrives (python-multipart's push parser fed from
+``request.stream()``) and the file part goes straight into storage while it is hashed and
+sniffed: no whole file in memory, no temporary copy, and the size limit and the kind check
+stop the upload as soon as they fail. Any failure removes the partial file.
+"""
+
+from urllib.parse import quote, unquote
+
+from fastapi import Request
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from app.entries import service
+from app.errors import N_, Invalid
+from app.storage import KindRefused, SizeExceeded, StoredFile, UploadWriter, clean_filename, \
+    get_storage
+
+# Room for the multipart envelope around the file when judging Content-Length up front.
+ENVELOPE_BYTES = 64 * 1024
+
+
+class _FilePart:
+    def __init__(self, max_bytes: int, kinds: list[str]):
+        self.max_bytes = max_bytes
+        self.kinds = kinds
+        self.writer: UploadWriter | None = None
+        self.filename: str | None = None
+        self.done = False
+        self._header_field = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._in_file = False
+
+    # python-multipart callbacks ---------------------------------------------------------
+    def on_part_begin(self):
+        self._headers = {}
+        self._in_file = False
+
+    def on_header_field(self, data, start, end):
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data, start, end):
+        self._header_value += data[start:end]
+
+    def on_header_end(self):
+        self._headers[self._header_field.lower()] = self._header_value
+        self._header_field = self._header_value = b""
+
+    def on_headers_finished(self):
+        disposition, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        if options.get(b"name") != b"file" or self.writer is not None:
+            return
+        raw = options.get(b"filename*")
+        if raw and raw.lower().startswith(b"utf-8''"):
+            name = unquote(raw[7:].decode("latin-1"), encoding="utf-8", errors="replace")
+        else:
+            name = (options.get(b"filename") or b"").decode("utf-8", errors="replace")
+        self.filename = clean_filename(name)
+        self.writer = get_storage().open_writer(
+            max_bytes=self.max_bytes, accept=lambda sniffed: sniffed.kind in self.kinds)
+        self._in_file = True
+
+    def on_part_data(self, data, start, end):
+        if self._in_file:
+            self.writer.write(data[start:end])
+
+    def on_part_end(self):
+        if self._in_file:
+            self._in_file = False
+            self.done = True
+
+
+async def receive_file(request: Request, *, max_bytes: int, kinds: list[str]) -> tuple[
+        StoredFile, str]:
+    """Streams the ``file`` field of a multipart body into storage.
+
+    Raises 413 over ``max_bytes``, 415 for a kind not in ``kinds`` (judged by content),
+    422 when there is no file or it is empty.
+    """
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or not params.get(b"boundary"):
+        raise Invalid(N_("Send the file as multipart/form-data in a field named “file”."),
+                      field="file")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes + ENVELOPE_BYTES:
+        raise service.refuse_size(max_bytes)
+    part = _FilePart(max_bytes, kinds)
+    parser = MultipartParser(params[b"boundary"], {
+        "on_part_begin": part.on_part_begin, "on_header_field": part.on_header_field,
+        "on_header_value": part.on_header_value, "on_header_end": part.on_header_end,
+        "on_headers_finished": part.on_headers_finished, "on_part_data": part.on_part_data,
+        "on_part_end": part.on_part_end,
+    })
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+        if part.writer is None or not part.done:
+            raise Invalid(N_("Please choose a file to upload."), field="file")
+        if part.writer.size == 0:
+            raise Invalid(N_("The file is empty."), field="file")
+        stored = await run_in_threadpool(part.writer.finish)
+    except SizeExceeded:
+        _abort(part)
+        raise service.refuse_size(max_bytes) from None
+    except KindRefused:
+        _abort(part)
+        raise service.refuse_kind(kinds) from None
+    except ClientDisconnect:
+        _abort(part)
+        raise Invalid(N_("The upload was interrupted."), field="file") from None
+    except BaseException:
+        _abort(part)
+        raise
+    return stored, part.filename
+
+
+def _abort(part: _FilePart) -> None:
+    if part.writer is not None:
+        part.writer.abort()
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """RFC 6266: an ASCII fallback plus the exact UTF-8 name."""
+    fallback = filename.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

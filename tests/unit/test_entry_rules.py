@@ -1,0 +1,113 @@
+from datetime import UTC, date, datetime
+
+import pytest
+
+from app.entries import rules
+from app.entries.rules import ENTRY_TRANSITIONS, EntryAction, check_transition
+from app.errors import Conflict, Forbidden, Invalid
+
+OPENS = datetime(2021, 5, 1, 1, 0, tzinfo=UTC)
+CLOSES = datetime(2021, 10, 31, 10, 0, tzinfo=UTC)
+
+
+def test_the_transition_table():
+    assert {a.value: (sorted(t.sources), t.target.value, t.role.value, t.reason_required)
+            for a, t in ENTRY_TRANSITIONS.items()} == {
+        "submit": (["draft", "returned"], "submitted", "journalist", False),
+        "withdraw": (["accepted", "submitted"], "withdrawn", "journalist", False),
+        "accept": (["submitted"], "accepted", "organizer", False),
+        "return": (["submitted"], "returned", "organizer", True),
+        "reject": (["submitted"], "rejected", "organizer", True),
+    }
+
+
+@pytest.mark.parametrize(("status", "action", "role", "target"), [
+    ("draft", "submit", "journalist", "submitted"),
+    ("returned", "submit", "journalist", "submitted"),
+    ("submitted", "withdraw", "journalist", "withdrawn"),
+    ("accepted", "withdraw", "journalist", "withdrawn"),
+    ("submitted", "accept", "organizer", "accepted"),
+])
+def test_allowed_moves(status, action, role, target):
+    assert check_transition(status, action, role=role) == target
+
+
+@pytest.mark.parametrize(("status", "action"), [
+    ("submitted", "submit"), ("accepted", "submit"), ("draft", "withdraw"),
+    ("rejected", "withdraw"), ("draft", "accept"), ("accepted", "reject"), ("withdrawn", "accept"),
+])
+def test_moves_from_the_wrong_status_are_conflicts(status, action):
+    role = ENTRY_TRANSITIONS[EntryAction(action)].role
+    with pytest.raises(Conflict):
+        check_transition(status, action, role=role, reason="lý do")
+
+
+def test_moves_by_the_wrong_role_are_forbidden():
+    with pytest.raises(Forbidden):
+        check_transition("submitted", "accept", role="journalist")
+    with pytest.raises(Forbidden):
+        check_transition("draft", "submit", role="organizer")
+
+
+@pytest.mark.parametrize("decision", ["return", "reject"])
+def test_return_and_reject_need_a_reason(decision):
+    with pytest.raises(Invalid) as err:
+        check_transition("submitted", decision, role="organizer", reason="   ")
+    assert err.value.field == "reason"
+
+
+def test_unknown_decision_is_invalid():
+    with pytest.raises(Invalid):
+        check_transition("submitted", "approve", role="organizer")
+
+
+def test_window_is_half_open():
+    rules.check_window(OPENS, OPENS, CLOSES)
+    rules.check_window(datetime(2021, 10, 31, 9, 59, 59, tzinfo=UTC), OPENS, CLOSES)
+    with pytest.raises(Conflict) as early:
+        rules.check_window(datetime(2021, 5, 1, 0, 59, tzinfo=UTC), OPENS, CLOSES)
+    assert early.value.message == "Submissions have not opened yet."
+    with pytest.raises(Conflict) as late:
+        rules.check_window(CLOSES, OPENS, CLOSES)
+    assert late.value.message == "The submission deadline has passed."
+
+
+def test_publication_date_must_be_inside_the_period():
+    rules.check_publication_date(date(2020, 11, 1), date(2020, 11, 1), date(2021, 10, 31))
+    rules.check_publication_date(date(2021, 10, 31), date(2020, 11, 1), date(2021, 10, 31))
+    with pytest.raises(Invalid) as err:
+        rules.check_publication_date(date(2020, 10, 31), date(2020, 11, 1), date(2021, 10, 31))
+    assert err.value.params == {"start": "01/11/2020", "end": "31/10/2021"}
+
+
+def test_limits():
+    rules.check_author_count(5, 5)
+    with pytest.raises(Invalid):
+        rules.check_author_count(6, 5)
+    rules.check_series_parts(None, 5)
+    rules.check_series_parts(5, 5)
+    with pytest.raises(Invalid):
+        rules.check_series_parts(6, 5)
+    rules.check_entry_limit(2, 3)
+    with pytest.raises(Conflict):
+        rules.check_entry_limit(3, 3)
+
+
+def test_url_rules():
+    rules.check_url(None, required=False)
+    rules.check_url("https://baoninhthuan.com.vn/bai-viet", required=True)
+    with pytest.raises(Conflict):
+        rules.check_url(None, required=True)
+    with pytest.raises(Invalid):
+        rules.check_url("javascript:alert(1)", required=False)
+
+
+def test_withdrawal_ends_when_judging_starts():
+    rules.check_withdrawable("closed")
+    with pytest.raises(Conflict):
+        rules.check_withdrawable("judging")
+
+
+def test_codes_have_three_digits_at_least():
+    assert rules.entry_code("BDT", 7) == "BDT-007"
+    assert rules.entry_code("TH", 1234) == "TH-1234"

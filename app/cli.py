@@ -20,11 +20,27 @@ def migrate(database_url: str | None = None) -> None:
     command.upgrade(config, "head")
 
 
+def sweep_uploads() -> list[str]:
+    """Deletes stored files no row points at (left by a crash or a killed upload)."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.entries.service import referenced_files
+    from app.storage import get_storage
+
+    with Session(get_engine()) as session:
+        referenced = referenced_files(session)
+    return get_storage().sweep(referenced)
+
+
 def _serve(args) -> None:
     import uvicorn
 
     if not args.no_migrate:
         migrate()
+    removed = sweep_uploads()
+    if removed:
+        print(f"Removed {len(removed)} orphan upload(s) left by an earlier run.")
     uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
                 reload=args.reload)
 
@@ -78,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
 
     mig = sub.add_parser("migrate", help="upgrade the database to the newest schema")
     mig.set_defaults(func=lambda args: migrate())
+
+    sw = sub.add_parser("sweep-uploads", help="delete stored files that no entry points at")
+    sw.set_defaults(func=lambda args: print(f"Removed {len(sweep_uploads())} orphan file(s)."))
 
     cu = sub.add_parser("create-user", help="create an account with a role")
     cu.add_argument("--email", required=True)

@@ -22,8 +22,15 @@ class DomainError(Exception):
         self.params = params
 
     def translated(self, gettext) -> str:
+        """The message in the active language; a list parameter holds msgids to translate."""
         text = gettext(self.message)
-        return text.format(**self.params) if self.params else text
+        if not self.params:
+            return text
+        params = {
+            k: ", ".join(gettext(v) for v in value) if isinstance(value, (list, tuple)) else value
+            for k, value in self.params.items()
+        }
+        return text.format(**params)
 
 
 class Invalid(DomainError):

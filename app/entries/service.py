@@ -5,12 +5,13 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
 from app.accounts.rules import Role, normalize_email
 from app.audit import service as audit
 from app.awards.models import Award, Category
+from app.awards.rules import KIND_LABELS
 from app.db import after_commit, after_rollback, utcnow
 from app.entries import rules
 from app.entries.models import (
@@ -440,12 +441,9 @@ def refuse_size(max_bytes: int) -> TooLarge:
 def refuse_kind(kinds: list[str]) -> UnsupportedKind:
     return UnsupportedKind(
         N_("This kind of file is not accepted here. Accepted: {kinds}."),
-        kinds=", ".join(kinds))
+        kinds=[KIND_LABELS[k] for k in sorted(kinds)])
 
 
 def referenced_files(session: Session) -> set[str]:
     return set(session.exec(select(EntryFile.stored_name)).all())
 
-
-def search_condition(q: str):
-    return or_(*[col(Entry.search_text).contains(w) for w in fold(q).split()])

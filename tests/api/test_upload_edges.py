@@ -1,0 +1,68 @@
+"""Uploads cut off by the client, and the server's crash leftovers."""
+
+import asyncio
+import os
+
+from sqlmodel import func, select
+
+from app.entries.models import EntryFile
+from app.main import app
+from app.samples import pdf
+from app.storage import get_storage
+from tests.factories import api_headers, make_award, make_entry, make_user
+
+
+def _disk() -> list[str]:
+    return sorted(p.name for p in get_storage().root.iterdir())
+
+
+def test_client_disconnect_mid_upload_leaves_no_file_and_no_row(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    token = api_headers(client, journalist)["Authorization"].encode()
+    before = _disk()
+    chunks = [
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n",
+        pdf() + b"x" * 200_000,
+    ]
+
+    async def receive():
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(0), "more_body": True}
+        await asyncio.sleep(0)
+        return {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": f"/api/v1/entries/{entry.id}/files", "raw_path": b"",
+        "root_path": "", "query_string": b"", "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"authorization", token),
+                    (b"content-type", b"multipart/form-data; boundary=B")],
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 422
+    assert _disk() == before
+    assert session.exec(select(func.count()).select_from(EntryFile)).one() == 0
+
+
+def test_sweep_removes_what_a_killed_server_left_and_keeps_rows_files(client, session):
+    from app.entries import service
+
+    award = make_award(session, status="open")
+    entry = make_entry(session, award)
+    kept = entry.files[0].stored_name
+    storage = get_storage()
+    for name in ("e" * 32 + ".part", "f" * 32):
+        (storage.root / name).write_bytes(b"half")
+        os.utime(storage.root / name, (1, 1))
+    os.utime(storage.path_of(kept), (1, 1))
+    removed = storage.sweep(service.referenced_files(session))
+    assert sorted(removed) == ["e" * 32 + ".part", "f" * 32]
+    assert storage.exists(kept)

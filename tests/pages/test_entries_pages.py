@@ -1,0 +1,169 @@
+import re
+
+from sqlmodel import select
+
+from app.awards import service as awards
+from app.entries.models import Entry
+from app.samples import pdf, png
+from tests.conftest import csrf_from
+from tests.factories import make_award, make_entry, make_user, page_login
+
+
+def _form(session, award, **over):
+    category = awards.list_categories(session, award)[0]
+    values = {"category_id": str(category.id), "title": "Bí thư chi bộ bản làng",
+              "summary": "Câu chuyện về một bí thư chi bộ.", "outlet": "Báo Ninh Thuận",
+              "published_on": "2026-05-19", "url": "", "series_parts": "",
+              "co_full_name_0": "Lò Văn Pá", "co_pen_name_0": "Pá Lò", "co_email_0": ""}
+    values.update(over)
+    return values
+
+
+def _post(client, path, data, page):
+    token = csrf_from(client.get(page).text)
+    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def test_journalist_creates_an_entry_through_the_form(client, session):
+    award = make_award(session, status="open")
+    page_login(client, make_user(session))
+    page = f"/awards/{award.slug}/entries/new"
+    response = _post(client, page, _form(session, award), page)
+    assert response.status_code == 303
+    entry = session.exec(select(Entry).where(Entry.title == "Bí thư chi bộ bản làng")).one()
+    assert response.headers["location"] == f"/entries/{entry.id}?created=1"
+    assert [a.full_name for a in entry.authors][1:] == ["Lò Văn Pá"]
+    html = client.get(response.headers["location"]).text
+    assert "Đã lưu bản nháp." in html
+
+
+def test_entry_form_errors_keep_the_input(client, session):
+    award = make_award(session, status="open")
+    page_login(client, make_user(session))
+    page = f"/awards/{award.slug}/entries/new"
+    response = _post(client, page, _form(session, award, published_on="2019-01-01"), page)
+    assert response.status_code == 422
+    assert "Tác phẩm phải được đăng, phát trong khoảng từ 01/11/2025 đến 31/10/2026." in response.text
+    assert 'value="Bí thư chi bộ bản làng"' in response.text
+    assert 'value="Lò Văn Pá"' in response.text
+    assert session.exec(select(Entry).where(Entry.title == "Bí thư chi bộ bản làng")).first() is None
+
+
+def test_organizer_cannot_open_the_entry_form(client, session):
+    award = make_award(session, status="open")
+    page_login(client, make_user(session, role="organizer"))
+    assert client.get(f"/awards/{award.slug}/entries/new").status_code == 403
+
+
+def test_upload_without_script_then_submit_shows_the_code(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    html = client.get(f"/entries/{entry.id}").text
+    action = re.search(r'id="upload-form" method="post" enctype="multipart/form-data" '
+                       r'class="card form upload"\s+action="([^"]+)"', html).group(1)
+    response = client.post(action.replace("&amp;", "&"), files={"file": ("trang-bao.pdf", pdf(),
+                                                                         "application/pdf")},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    receipt = client.get(response.headers["location"]).text
+    assert "Đã nhận" in receipt and "trang-bao.pdf" in receipt
+    session.refresh(entry)
+    assert entry.files[0].sha256 in receipt
+    response = _post(client, f"/entries/{entry.id}/submit", {}, f"/entries/{entry.id}")
+    assert response.headers["location"] == f"/entries/{entry.id}?saved=2"
+    assert "Đã gửi tác phẩm, mã tác phẩm là C1-001." in client.get(response.headers["location"]).text
+
+
+def test_script_upload_gets_json_and_errors_in_vietnamese(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    headers = {"X-CSRF-Token": token, "Accept": "application/json"}
+    ok = client.post(f"/entries/{entry.id}/files", headers=headers,
+                     files={"file": ("anh.png", png(), "image/png")})
+    assert ok.status_code == 201
+    assert ok.json()["redirect"] == f"/entries/{entry.id}?uploaded={ok.json()['id']}#files"
+    bad = client.post(f"/entries/{entry.id}/files", headers=headers,
+                      files={"file": ("anh.png", b"<html>not an image</html>" * 5, "image/png")})
+    assert bad.status_code == 415
+    assert bad.json() == {"detail": "Loại tệp này không được chấp nhận. Chấp nhận: Ảnh (JPEG, PNG, TIFF), Tài liệu PDF."}
+
+
+def test_upload_needs_the_csrf_token(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    response = client.post(f"/entries/{entry.id}/files", files={"file": ("a.pdf", pdf(),
+                                                                        "application/pdf")})
+    assert response.status_code == 403
+    assert entry.files == []
+
+
+def test_submit_without_file_shows_why(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    response = _post(client, f"/entries/{entry.id}/submit", {}, f"/entries/{entry.id}")
+    assert response.status_code == 409
+    assert "Vui lòng tải lên ít nhất một tệp của tác phẩm trước khi gửi." in response.text
+
+
+def test_organizer_returns_with_a_reason_and_the_author_sees_it(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, status="submitted")
+    page_login(client, make_user(session, role="organizer"))
+    page = f"/admin/entries/{entry.id}"
+    refused = _post(client, f"/admin/entries/{entry.id}/screen", {"decision": "return"}, page)
+    assert refused.status_code == 422
+    assert "Vui lòng nêu lý do; tác giả sẽ thấy lý do này." in refused.text
+    response = _post(client, f"/admin/entries/{entry.id}/screen",
+                     {"decision": "return", "reason": "Thiếu ảnh chụp trang báo"}, page)
+    assert response.headers["location"] == f"/admin/entries/{entry.id}?saved=1"
+    client.cookies.clear()
+    page_login(client, journalist)
+    mine = client.get("/me/entries").text
+    assert "Thiếu ảnh chụp trang báo" in mine and "Trả lại để bổ sung" in mine
+    assert "Thiếu ảnh chụp trang báo" in client.get(f"/entries/{entry.id}").text
+
+
+def test_organizer_list_searches_without_diacritics_and_flags_duplicates(client, session):
+    award = make_award(session, status="open")
+    same = pdf("trung")
+    first = make_entry(session, award, title="Xây dựng Đảng vững mạnh", files=[same],
+                       status="submitted")
+    make_entry(session, award, title="Biển đảo quê hương", files=[same], status="submitted")
+    page_login(client, make_user(session, role="organizer"))
+    html = client.get(f"/admin/awards/{award.id}/entries?q=xay+dung+dang").text
+    assert "Xây dựng Đảng vững mạnh" in html and "Biển đảo quê hương" not in html
+    html = client.get(f"/admin/awards/{award.id}/entries").text
+    assert f"Trùng tệp với {first.code}" in html
+
+
+def test_others_cannot_see_an_entry_page_or_its_files(client, session):
+    award = make_award(session, status="open")
+    entry = make_entry(session, award, status="submitted")
+    file_id = entry.files[0].id
+    assert client.get(f"/entries/{entry.id}", follow_redirects=False).status_code == 303
+    page_login(client, make_user(session))
+    assert client.get(f"/entries/{entry.id}").status_code == 404
+    assert client.get(f"/entries/{entry.id}/files/{file_id}").status_code == 404
+    client.cookies.clear()
+    page_login(client, make_user(session, role="judge"))
+    assert client.get(f"/entries/{entry.id}/files/{file_id}").status_code == 404
+
+
+def test_preview_is_inline_only_for_images_and_pdfs(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[png()])
+    page_login(client, journalist)
+    response = client.get(f"/entries/{entry.id}/files/{entry.files[0].id}?inline=1")
+    assert response.headers["content-disposition"].startswith("inline;")
+    assert response.headers["x-content-type-options"] == "nosniff"

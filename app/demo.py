@@ -114,6 +114,7 @@ def load_demo(*, only_if_empty: bool = False, session: Session | None = None) ->
                 actor=organizer,
             )
         awards.change_status(session, award, "open", actor=organizer, now=now)
+        _demo_entries(session, award, users, organizer, now)
         session.flush()
         if own:
             session.commit()
@@ -125,6 +126,60 @@ def load_demo(*, only_if_empty: bool = False, session: Session | None = None) ->
     finally:
         if own:
             session.close()
+
+
+DEMO_ENTRIES = [
+    # (author, category, title, outlet, published, series parts, url, files, final state, reason)
+    ("phongvien1@giaibao.vn", "BI", "Chi bộ vùng cao Phước Bình: giữ lửa niềm tin",
+     "Báo Ninh Thuận", date(2021, 3, 2), None, None, ["pdf", "png"], "accepted", None),
+    ("phongvien1@giaibao.vn", "BDT",
+     "Loạt bài: Đảng viên trẻ và chuyển đổi số ở cơ sở", "Báo Ninh Thuận điện tử",
+     date(2021, 6, 14), 3, "https://baoninhthuan.com.vn/vi/xay-dung-dang", ["pdf"], "returned",
+     "Đề nghị bổ sung bản PDF đủ 3 kỳ của loạt bài."),
+    ("phongvien1@giaibao.vn", "PT", "Tiếng nói người bí thư thôn",
+     "Đài Phát thanh - Truyền hình Ninh Thuận", date(2021, 8, 20), None, None, ["wav"], "draft",
+     None),
+    ("phongvien2@giaibao.vn", "PT", "Dân vận khéo ở làng biển Mỹ Tân",
+     "Đài Phát thanh - Truyền hình Ninh Thuận", date(2021, 5, 9), None, None, ["wav", "pdf"],
+     "submitted", None),
+    ("phongvien2@giaibao.vn", "ABC", "Những bàn tay giữ rừng",
+     "Báo Ninh Thuận", date(2021, 9, 1), None, None, ["png"], "submitted", None),
+]
+
+
+def _demo_entries(session: Session, award: Award, users: dict, organizer: User, now) -> None:
+    """Journalists' entries in several states, each with small real files."""
+    from app.entries import service as entries
+    from app.entries.models import CoAuthorIn, EntryCreate
+    from app.samples import pdf, png, wav
+    from app.storage import get_storage
+
+    makers = {"pdf": (pdf, "trang-bao.pdf"), "png": (png, "anh-minh-hoa.png"),
+              "wav": (wav, "ban-tin.wav")}
+    categories = {c.code: c for c in awards.list_categories(session, award)}
+    for n, (email, code, title, outlet, published, parts, url, files, state, reason) in \
+            enumerate(DEMO_ENTRIES, start=1):
+        author = users[email]
+        entry = entries.create_entry(
+            session, award,
+            EntryCreate(category_id=categories[code].id, title=title, outlet=outlet,
+                        summary=f"Tác phẩm minh hoạ số {n} của giải (dữ liệu mẫu).",
+                        published_on=published, series_parts=parts, url=url,
+                        co_authors=[CoAuthorIn(full_name="Nguyễn Văn Thành",
+                                               pen_name="Thành Nguyễn")] if n == 2 else []),
+            user=author, now=now)
+        for kind in files:
+            make, name = makers[kind]
+            writer = get_storage().open_writer(max_bytes=10**8, accept=lambda s: True)
+            writer.write(make(f"Tac pham {n}") if kind == "pdf" else make())
+            entries.attach_file(session, entry.id, writer.finish(), name, user=author, now=now)
+        if state == "draft":
+            continue
+        entries.submit_entry(session, entry, user=author, now=now)
+        decision = {"accepted": "accept", "returned": "return"}.get(state)
+        if decision:
+            entries.screen_entry(session, entry, decision=decision, reason=reason,
+                                 actor=organizer, now=now)
 
 
 def demo_award(session: Session) -> Award | None:

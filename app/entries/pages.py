@@ -224,9 +224,11 @@ async def withdraw_entry(entry_id: int, request: Request, session: SessionDep, u
 
 @router.get("/admin/awards/{award_id}/entries")
 def award_entries(award_id: int, request: Request, session: SessionDep, organizer: PageOrganizer,
-                  status: str | None = None, category_id: int | None = None,
+                  status: str | None = None, category_id: str | None = None,
                   q: str | None = None, sort: str = "code", offset: int = 0):
+    """Filters come from a plain GET form, so empty fields arrive as empty strings."""
     award = awards.get_award(session, award_id, viewer=organizer)
+    category_id = int(category_id) if category_id and category_id.isdigit() else None
     status = status if status in EntryStatus.__members__ else None
     sort = sort if sort in service.SORTS else "code"
     offset = max(offset, 0)

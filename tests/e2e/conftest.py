@@ -77,3 +77,39 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def organizer_api(live_server):
+    """An httpx client signed in as the organizer, for setting the scene quickly."""
+    with httpx.Client(base_url=f"{live_server}/api/v1") as api:
+        token = api.post("/auth/token", data={"username": ORGANIZER[0],
+                                              "password": ORGANIZER[1]}).json()["access_token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        yield api
+
+
+@pytest.fixture
+def open_award(organizer_api):
+    from datetime import UTC, datetime, timedelta
+
+    import itertools
+
+    n = next(_award_numbers)
+    now = datetime.now(UTC)
+    award = organizer_api.post("/awards", json={
+        "title": f"Giải báo chí Xây dựng Đảng E2E {n}", "year": 2026, "slug": f"e2e-{n}",
+        "rules": "## Thể lệ", "submission_opens_at": (now - timedelta(days=1)).isoformat(),
+        "submission_closes_at": (now + timedelta(days=30)).isoformat(),
+        "published_from": "2025-11-01", "published_to": "2026-10-31",
+        "max_entries_per_author": 3, "max_authors_per_entry": 5, "max_series_parts": 5,
+    }).json()
+    organizer_api.post(f"/awards/{award['id']}/categories", json={
+        "code": "BDT", "name": "Báo điện tử", "accepted_kinds": ["pdf", "image"],
+        "max_file_mb": 50, "url_required": False, "prize_quota": {"A": 1, "B": 2, "C": 3, "KK": 4}})
+    organizer_api.patch(f"/awards/{award['id']}", json={"status": "open"})
+    del itertools
+    return award
+
+
+_award_numbers = iter(range(1, 10_000))

@@ -167,3 +167,12 @@ def test_preview_is_inline_only_for_images_and_pdfs(client, session):
     response = client.get(f"/entries/{entry.id}/files/{entry.files[0].id}?inline=1")
     assert response.headers["content-disposition"].startswith("inline;")
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_organizer_filter_form_with_empty_fields_works(client, session):
+    award = make_award(session, status="open")
+    entry = make_entry(session, award, status="submitted")
+    page_login(client, make_user(session, role="organizer"))
+    response = client.get(f"/admin/awards/{award.id}/entries?q=&status=&category_id=&sort=author")
+    assert response.status_code == 200
+    assert f'href="/admin/entries/{entry.id}"' in response.text

@@ -1,0 +1,82 @@
+"""The submission journey in a real browser: entry, upload with progress and receipt, submit,
+return by the organizer, fix and resubmit."""
+
+import hashlib
+import re
+
+from playwright.sync_api import expect
+
+from app.samples import pdf
+from tests.e2e.conftest import ORGANIZER
+
+
+def _log_in(page, email, password):
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+def test_submit_screen_return_and_resubmit(page, open_award, tmp_path):
+    email = f"tacgia-{open_award['id']}@example.vn"
+    page.goto("/register")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Mật khẩu").fill("mat-khau-8")
+    page.get_by_label("Họ và tên").fill("Phan Thị Thu")
+    page.get_by_role("button", name="Đăng ký").click()
+    expect(page.get_by_text("Chào mừng!")).to_be_visible()
+
+    page.goto(f"/awards/{open_award['slug']}")
+    page.get_by_role("link", name="Gửi tác phẩm dự giải").click()
+    page.get_by_label("Tên tác phẩm").fill("Người đảng viên giữa đại ngàn")
+    page.get_by_label("Cơ quan báo chí").fill("Báo Ninh Thuận điện tử")
+    page.get_by_label("Ngày đăng, phát").fill("2026-04-30")
+    page.get_by_label("Họ và tên (2)").fill("Trịnh Văn Nam")
+    page.get_by_role("button", name="Lưu bản nháp và tiếp tục").click()
+    expect(page.get_by_text("Đã lưu bản nháp.")).to_be_visible()
+
+    # A file large enough, on a slowed connection, to watch the progress bar move.
+    data = pdf("Nguoi dang vien") + b"%" * (3 * 1024 * 1024)
+    path = tmp_path / "Người đảng viên.pdf"
+    path.write_bytes(data)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1,
+        "uploadThroughput": 1024 * 1024})
+    page.set_input_files("#f-file", str(path))
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.locator("#upload-progress")).to_be_visible()
+    expect(page.locator("#upload-status")).to_have_text(re.compile(r"^\d+%$"))
+    receipt = page.locator(".receipt")
+    expect(receipt).to_contain_text("Người đảng viên.pdf", timeout=30000)
+    expect(receipt).to_contain_text(hashlib.sha256(data).hexdigest())
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+    page.get_by_role("button", name="Gửi tác phẩm").click()
+    expect(page.get_by_text("Đã gửi tác phẩm, mã tác phẩm là BDT-001.")).to_be_visible()
+    expect(page.locator(".entry-code")).to_have_text("BDT-001")
+    entry_url = page.url.split("?")[0]
+
+    page.get_by_role("button", name="Đăng xuất").click()
+    _log_in(page, *ORGANIZER[:2])
+    page.goto(f"/admin/awards/{open_award['id']}/entries")
+    page.get_by_label("Tìm theo tên tác phẩm hoặc tác giả").fill("nguoi dang vien")
+    page.get_by_role("button", name="Lọc").click()
+    page.get_by_role("link", name="Người đảng viên giữa đại ngàn").click()
+    page.get_by_label("Lý do").fill("Đề nghị ghi rõ số báo, trang đăng.")
+    page.get_by_role("button", name="Trả lại để bổ sung").click()
+    expect(page.get_by_text("Đã ghi nhận kết quả sơ duyệt.")).to_be_visible()
+
+    page.get_by_role("button", name="Đăng xuất").click()
+    _log_in(page, email, "mat-khau-8")
+    page.goto("/me/entries")
+    expect(page.get_by_role("cell", name="Đề nghị ghi rõ số báo, trang đăng.")).to_be_visible()
+    page.goto(entry_url)
+    expect(page.get_by_role("alert")).to_contain_text("Đề nghị ghi rõ số báo, trang đăng.")
+    page.get_by_label("Tóm tắt nội dung").fill("Đăng trên số 1234, trang 5.")
+    page.get_by_role("button", name="Lưu thay đổi").click()
+    expect(page.get_by_text("Đã lưu thay đổi.")).to_be_visible()
+    page.get_by_role("button", name="Gửi lại").click()
+    expect(page.get_by_text("Đã gửi tác phẩm, mã tác phẩm là BDT-001.")).to_be_visible()

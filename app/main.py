@@ -67,7 +67,7 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 
 def create_app() -> FastAPI:
-    settings = get_settings()
+    get_settings()  # refuse to start with an unsafe configuration
     app = FastAPI(
         title="Giải báo chí",
         description="Press-award submission and judging portal: REST API.",

@@ -85,7 +85,9 @@ def _filesize(size: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
             text = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
-            return f"{text.replace('.', ',') if i18n.current_language.get() == 'vi' else text} {unit}"
+            if i18n.current_language.get() == "vi":
+                text = text.replace(".", ",")
+            return f"{text} {unit}"
         value /= 1024
     return f"{size} B"
 

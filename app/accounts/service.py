@@ -18,7 +18,6 @@ from app.accounts.models import (
 from app.accounts.rules import Role
 from app.audit import service as audit
 from app.config import get_settings
-from app.db import utcnow
 from app.errors import N_, Conflict, Invalid, NotAuthenticated, NotFound, TooManyAttempts
 from app.security import hash_password, new_token, token_digest, verify_password
 from app.text import clean_line
@@ -127,7 +126,9 @@ def authenticate(
         session.add(LoginFailure(kind="address", key=address, at=now))
         session.flush()
         raise NotAuthenticated(N_("Wrong e-mail or password."), keep_changes=True)
-    session.exec(delete(LoginFailure).where(LoginFailure.kind == "account", LoginFailure.key == key))
+    session.exec(
+        delete(LoginFailure).where(LoginFailure.kind == "account", LoginFailure.key == key)
+    )
     return user
 
 
@@ -202,7 +203,8 @@ def issue_api_token(session: Session, user: User, *, now: datetime) -> tuple[str
     token = new_token()
     expires_at = now + timedelta(hours=get_settings().token_hours)
     session.add(
-        ApiToken(user_id=user.id, token_hash=token_digest(token), created_at=now, expires_at=expires_at)
+        ApiToken(user_id=user.id, token_hash=token_digest(token), created_at=now,
+                 expires_at=expires_at)
     )
     session.flush()
     return token, expires_at

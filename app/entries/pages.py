@@ -168,17 +168,25 @@ async def upload_file(entry_id: int, request: Request, session: SessionDep, user
     return redirect(target)
 
 
-@router.post("/entries/{entry_id}/files/{file_id}/delete")
-def delete_file(entry_id: int, file_id: int, request: Request, session: SessionDep,
-                user: PageUser, now: Now):
+def _act_on_entry(request, session, entry_id, user, action, *, done: str, error_slot: str):
+    """Runs one of the author's actions; on refusal shows the entry page with the reason."""
     try:
-        service.delete_file(session, entry_id, file_id, user=user, now=now)
+        action()
     except DomainError as err:
         message, _ = form_error(session, err)
         entry = service.get_entry(session, entry_id, viewer=user)
-        return _entry_page(request, session, entry, user, upload_error=message,
-                           status_code=err.status_code)
-    return redirect(f"/entries/{entry_id}#files")
+        return _entry_page(request, session, entry, user, status_code=err.status_code,
+                           **{error_slot: message})
+    return redirect(done)
+
+
+@router.post("/entries/{entry_id}/files/{file_id}/delete")
+def delete_file(entry_id: int, file_id: int, request: Request, session: SessionDep,
+                user: PageUser, now: Now):
+    return _act_on_entry(
+        request, session, entry_id, user,
+        lambda: service.delete_file(session, entry_id, file_id, user=user, now=now),
+        done=f"/entries/{entry_id}#files", error_slot="upload_error")
 
 
 @router.get("/entries/{entry_id}/files/{file_id}")
@@ -194,30 +202,21 @@ def download_file(entry_id: int, file_id: int, session: SessionDep, user: PageUs
 @router.post("/entries/{entry_id}/submit")
 def submit_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
-    try:
-        service.submit_entry(session, entry, user=user, now=now)
-    except DomainError as err:
-        message, _ = form_error(session, err)
-        entry = service.get_entry(session, entry_id, viewer=user)
-        return _entry_page(request, session, entry, user, action_error=message,
-                           status_code=err.status_code)
-    return redirect(f"/entries/{entry_id}?saved=2")
+    return _act_on_entry(
+        request, session, entry_id, user,
+        lambda: service.submit_entry(session, entry, user=user, now=now),
+        done=f"/entries/{entry_id}?saved=2", error_slot="action_error")
 
 
 @router.post("/entries/{entry_id}/withdraw")
 async def withdraw_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser,
                          now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
-    form = await request.form()
-    try:
-        service.withdraw_entry(session, entry, user=user, now=now,
-                               reason=form.get("reason") or None)
-    except DomainError as err:
-        message, _ = form_error(session, err)
-        entry = service.get_entry(session, entry_id, viewer=user)
-        return _entry_page(request, session, entry, user, action_error=message,
-                           status_code=err.status_code)
-    return redirect(f"/entries/{entry_id}?saved=3")
+    reason = (await request.form()).get("reason") or None
+    return _act_on_entry(
+        request, session, entry_id, user,
+        lambda: service.withdraw_entry(session, entry, user=user, now=now, reason=reason),
+        done=f"/entries/{entry_id}?saved=3", error_slot="action_error")
 
 
 # --- The organizer -------------------------------------------------------------------------

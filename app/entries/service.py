@@ -12,7 +12,7 @@ from app.accounts.rules import Role, normalize_email
 from app.audit import service as audit
 from app.awards.models import Award, Category
 from app.awards.rules import KIND_LABELS
-from app.db import after_commit, after_rollback, utcnow
+from app.db import after_commit, after_rollback
 from app.entries import rules
 from app.entries.models import (
     AuthorPublic,

@@ -176,3 +176,25 @@ def test_organizer_filter_form_with_empty_fields_works(client, session):
     response = client.get(f"/admin/awards/{award.id}/entries?q=&status=&category_id=&sort=author")
     assert response.status_code == 200
     assert f'href="/admin/entries/{entry.id}"' in response.text
+
+
+def test_author_removes_a_file_and_withdraws_from_the_page(client, session):
+    from app.storage import get_storage
+
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[pdf("mot"), png()])
+    first = entry.files[0]
+    page_login(client, journalist)
+    page = f"/entries/{entry.id}"
+    response = _post(client, f"/entries/{entry.id}/files/{first.id}/delete", {}, page)
+    assert response.headers["location"] == f"/entries/{entry.id}#files"
+    assert not get_storage().exists(first.stored_name)
+    _post(client, f"/entries/{entry.id}/submit", {}, page)
+    refused = _post(client, f"/entries/{entry.id}/files/{entry.files[0].id}/delete", {}, page)
+    assert refused.status_code == 409
+    assert "Chỉ có thể sửa tác phẩm khi còn là bản nháp hoặc đã được trả lại." in refused.text
+    response = _post(client, f"/entries/{entry.id}/withdraw", {"reason": "Gửi nhầm"}, page)
+    assert response.headers["location"] == f"/entries/{entry.id}?saved=3"
+    html = client.get(response.headers["location"]).text
+    assert "Đã rút tác phẩm." in html and "Gửi nhầm" in html

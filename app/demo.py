@@ -171,7 +171,9 @@ def _demo_entries(session: Session, award: Award, users: dict, organizer: User, 
         for kind in files:
             make, name = makers[kind]
             writer = get_storage().open_writer(max_bytes=10**8, accept=lambda s: True)
-            writer.write(make(f"Tac pham {n}") if kind == "pdf" else make())
+            variant = {"pdf": {"text": f"Tac pham {n}"}, "png": {"color": (40 * n, 90, 120)},
+                       "wav": {"frequency": 220 * n}}[kind]
+            writer.write(make(**variant))
             entries.attach_file(session, entry.id, writer.finish(), name, user=author, now=now)
         if state == "draft":
             continue

@@ -45,7 +45,7 @@ def png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (163, 2
             + chunk(b"IEND", b""))
 
 
-def wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
+def wav(seconds: float = 0.5, rate: int = 8000, frequency: int = 440) -> bytes:
     import math
 
     out = io.BytesIO()
@@ -54,7 +54,7 @@ def wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
         w.setsampwidth(2)
         w.setframerate(rate)
         frames = b"".join(
-            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+            struct.pack("<h", int(8000 * math.sin(2 * math.pi * frequency * i / rate)))
             for i in range(int(seconds * rate)))
         w.writeframes(frames)
     return out.getvalue()

@@ -158,9 +158,10 @@ class LocalStorage:
     def delete(self, name: str) -> None:
         self.path_of(name).unlink(missing_ok=True)
 
-    def sweep(self, referenced: set[str], *, older_than_seconds: int = 3600) -> list[str]:
-        """Removes parts and files no row points at (left by a crash), once they are old
-        enough not to belong to an upload still in progress."""
+    def sweep(self, referenced: set[str], *, older_than_seconds: int = 600) -> list[str]:
+        """Removes parts and files no row points at (left by a crash), once untouched long
+        enough not to belong to an upload still in progress (a live upload keeps writing,
+        so its modification time stays fresh)."""
         removed = []
         limit = time.time() - older_than_seconds
         for path in self.root.iterdir():

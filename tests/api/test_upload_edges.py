@@ -66,3 +66,16 @@ def test_sweep_removes_what_a_killed_server_left_and_keeps_rows_files(client, se
     removed = storage.sweep(service.referenced_files(session))
     assert sorted(removed) == ["e" * 32 + ".part", "f" * 32]
     assert storage.exists(kept)
+
+
+def test_openapi_documents_the_contract(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path, method in [("/api/v1/auth/token", "post"), ("/api/v1/awards", "post"),
+                         ("/api/v1/entries/{entry_id}/files", "post"),
+                         ("/api/v1/entries/{entry_id}/screen", "post"),
+                         ("/api/v1/files/{file_id}", "get")]:
+        assert method in paths[path]
+    upload = paths["/api/v1/entries/{entry_id}/files"]["post"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    assert client.get("/docs").status_code == 200

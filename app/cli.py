@@ -72,12 +72,16 @@ def _create_user(args) -> None:
 def _demo(args) -> None:
     from app.demo import load_demo
 
+    from app.demo import ACCOUNTS, DEMO_PASSWORD
+
     created = load_demo(only_if_empty=args.if_empty)
     if created is None:
-        print("The database already holds data; the demo was not loaded.")
-        return
-    print("Demo award loaded. Accounts (password for all: " + created["password"] + "):")
-    for role, email in created["accounts"]:
+        print("The database already holds data; the demo was not loaded again.")
+        print("Demo accounts, if this database holds the demo (password for all: "
+              f"{DEMO_PASSWORD}):")
+    else:
+        print(f"Demo award loaded. Accounts (password for all: {DEMO_PASSWORD}):")
+    for role, email, *_ in ACCOUNTS:
         print(f"  {role:<11} {email}")
 
 

@@ -1,6 +1,7 @@
 """What every page needs: the request context middleware, templates, CSRF, form helpers."""
 
 import secrets
+from zoneinfo import ZoneInfo
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,6 @@ class RequestContextMiddleware:
 def _format_datetime(value, tz: str | None = None, fmt: str = "%H:%M %d/%m/%Y") -> str:
     if value is None:
         return ""
-    from zoneinfo import ZoneInfo
-
     return value.astimezone(ZoneInfo(tz or "Asia/Ho_Chi_Minh")).strftime(fmt)
 
 

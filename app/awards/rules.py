@@ -34,7 +34,8 @@ STATUS_LABELS = {
 }
 
 
-def check_award_transition(current: str, target: str, *, category_count: int) -> AwardStatus:
+def check_award_transition(current: str, target: str, *, category_count: int,
+                           window_set: bool = True) -> AwardStatus:
     try:
         target_status = AwardStatus(target)
     except ValueError:
@@ -47,6 +48,8 @@ def check_award_transition(current: str, target: str, *, category_count: int) ->
         )
     if target_status == AwardStatus.open and category_count == 0:
         raise Conflict(N_("Add at least one category before opening the award."))
+    if target_status == AwardStatus.open and not window_set:
+        raise Conflict(N_("Set the submission window before opening the award."))
     return target_status
 
 

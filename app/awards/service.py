@@ -24,6 +24,10 @@ from app.db import utcnow
 from app.errors import N_, Conflict, NotFound
 from app.text import clean_line, nfc, slugify
 
+# Award fields that a PATCH may set to null ("not announced yet"); others ignore a null.
+CLEARABLE_FIELDS = frozenset(
+    {"submission_opens_at", "submission_closes_at", "published_from", "published_to"})
+
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
@@ -97,9 +101,8 @@ def update_award(
     target = values.pop("status", None)
     reason = clean_line(values.pop("reason", None))
     timezone = rules.check_timezone(values.get("timezone") or award.timezone)
-    values = {k: v for k, v in _clean_award_values(values, timezone).items() if v is not None
-              or k in ("submission_opens_at", "submission_closes_at", "published_from",
-                       "published_to")}
+    values = {k: v for k, v in _clean_award_values(values, timezone).items()
+              if v is not None or k in CLEARABLE_FIELDS}
     changes = audit.diff(award, values)
     if changes:
         if "slug" in changes:
@@ -129,7 +132,10 @@ def change_status(
     count = session.exec(
         select(func.count()).select_from(Category).where(Category.award_id == award.id)
     ).one()
-    new_status = rules.check_award_transition(award.status, target, category_count=count)
+    new_status = rules.check_award_transition(
+        award.status, target, category_count=count,
+        window_set=award.submission_opens_at is not None
+        and award.submission_closes_at is not None)
     old = award.status
     award.status = new_status
     award.updated_at = now or utcnow()

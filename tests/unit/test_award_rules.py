@@ -39,6 +39,12 @@ def test_opening_needs_a_category():
     assert err.value.message == "Add at least one category before opening the award."
 
 
+def test_opening_needs_the_submission_window():
+    with pytest.raises(Conflict) as err:
+        check_award_transition("draft", "open", category_count=1, window_set=False)
+    assert err.value.message == "Set the submission window before opening the award."
+
+
 def test_unknown_status_is_invalid():
     with pytest.raises(Invalid):
         check_award_transition("draft", "archived", category_count=1)

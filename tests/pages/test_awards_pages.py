@@ -160,3 +160,17 @@ def test_anonymous_is_sent_to_login_from_the_console(client):
     response = client.get("/admin/awards/new", follow_redirects=False)
     assert (response.status_code, response.headers["location"]) == (
         303, "/login?next=/admin/awards/new")
+
+
+def test_audit_log_pages_by_hundred(client, session):
+    organizer = _organizer(client, session)
+    award = make_award(session, organizer=organizer)
+    from app.audit import service as audit
+
+    for i in range(120):
+        audit.record(session, actor=organizer, action="award.update", obj=award,
+                     changes={"title": [str(i), str(i + 1)]})
+    first = client.get("/admin/audit").text
+    assert 'href="?offset=100"' in first and "offset=0" not in first
+    second = client.get("/admin/audit?offset=100").text
+    assert 'href="?offset=0"' in second

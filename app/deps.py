@@ -4,9 +4,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from app.accounts import service as accounts
 from app.accounts.models import User
@@ -16,6 +17,12 @@ from app.errors import N_, Forbidden, NotAuthenticated
 from app.web import SESSION_COOKIE
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+# Row ids fit a 32-bit integer column: larger numbers are refused (422) before any query.
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 
 def get_now() -> datetime:
@@ -102,7 +109,7 @@ class Pagination:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     ):
         self.limit = limit
         self.offset = offset
@@ -113,6 +120,15 @@ PageParams = Annotated[Pagination, Depends()]
 
 def with_total(response: Response, total: int) -> None:
     response.headers["X-Total-Count"] = str(total)
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+# The submitted form, read before the handler: handlers stay plain ``def`` and run in the
+# thread pool, so that no database call ever blocks the event loop.
+FormDep = Annotated[FormData, Depends(_form)]
 
 
 async def page_csrf(request: Request, _user: PageUserOptional) -> None:

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from app.accounts import service
 from app.accounts.models import PasswordChange, UserProfile, UserRegister
 from app.config import get_settings
-from app.deps import Now, PageUser, PageUserOptional, SessionDep, page_csrf
+from app.deps import FormDep, Now, PageUser, PageUserOptional, SessionDep, page_csrf
 from app.errors import DomainError
 from app.i18n import LANGUAGES
 from app.web import LANG_COOKIE, SESSION_COOKIE, form_error, redirect, render, safe_next
@@ -41,8 +41,8 @@ def register_form(request: Request, user: PageUserOptional):
 
 
 @router.post("/register")
-async def register(request: Request, session: SessionDep, now: Now):
-    form = dict(await request.form())
+def register(request: Request, form: FormDep, session: SessionDep, now: Now):
+    form = dict(form)
     try:
         data = UserRegister(**{k: form.get(k) or None for k in (*PROFILE_FIELDS, "email")},
                             password=form.get("password") or "")
@@ -113,8 +113,8 @@ def profile(request: Request, user: PageUser, welcome: int = 0, saved: int = 0):
 
 
 @router.post("/me")
-async def update_profile(request: Request, user: PageUser, session: SessionDep):
-    form = dict(await request.form())
+def update_profile(request: Request, form: FormDep, user: PageUser, session: SessionDep):
+    form = dict(form)
     try:
         data = UserProfile(**{k: form.get(k) or None for k in PROFILE_FIELDS})
         service.update_profile(session, user, data)

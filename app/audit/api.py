@@ -2,7 +2,7 @@ from fastapi import APIRouter, Response
 
 from app.audit import service
 from app.audit.models import AuditEntryPublic
-from app.deps import ApiOrganizer, PageParams, SessionDep, with_total
+from app.deps import ApiOrganizer, OptionalId, PageParams, SessionDep, with_total
 
 router = APIRouter(tags=["audit"])
 
@@ -14,7 +14,7 @@ def list_audit(
     page: PageParams,
     response: Response,
     object_type: str | None = None,
-    object_id: int | None = None,
+    object_id: OptionalId = None,
 ):
     items, total = service.list_entries(
         session, object_type=object_type, object_id=object_id,

@@ -9,7 +9,7 @@ from app.awards.models import (
     CategoryPublic,
     CategoryUpdate,
 )
-from app.deps import ApiOrganizer, ApiUserOptional, Now, PageParams, SessionDep, with_total
+from app.deps import ApiOrganizer, ApiUserOptional, Id, Now, PageParams, SessionDep, with_total
 
 router = APIRouter(tags=["awards and categories"])
 
@@ -29,13 +29,13 @@ def list_awards(session: SessionDep, viewer: ApiUserOptional, page: PageParams, 
 
 
 @router.get("/awards/{award_id}", response_model=AwardPublic)
-def get_award(award_id: int, session: SessionDep, viewer: ApiUserOptional):
+def get_award(award_id: Id, session: SessionDep, viewer: ApiUserOptional):
     return service.get_award(session, award_id, viewer=viewer)
 
 
 @router.patch("/awards/{award_id}", response_model=AwardPublic)
 def update_award(
-    award_id: int, data: AwardUpdate, organizer: ApiOrganizer, session: SessionDep, now: Now
+    award_id: Id, data: AwardUpdate, organizer: ApiOrganizer, session: SessionDep, now: Now
 ):
     award = service.get_award(session, award_id, viewer=organizer)
     return service.update_award(session, award, data, actor=organizer, now=now)
@@ -47,7 +47,7 @@ def update_award(
     status_code=status.HTTP_201_CREATED,
 )
 def add_category(
-    award_id: int, data: CategoryCreate, organizer: ApiOrganizer, session: SessionDep
+    award_id: Id, data: CategoryCreate, organizer: ApiOrganizer, session: SessionDep
 ):
     award = service.get_award(session, award_id, viewer=organizer)
     return service.add_category(session, award, data, actor=organizer)
@@ -55,7 +55,7 @@ def add_category(
 
 @router.get("/awards/{award_id}/categories", response_model=list[CategoryPublic])
 def list_categories(
-    award_id: int, session: SessionDep, viewer: ApiUserOptional, page: PageParams,
+    award_id: Id, session: SessionDep, viewer: ApiUserOptional, page: PageParams,
     response: Response,
 ):
     award = service.get_award(session, award_id, viewer=viewer)
@@ -66,7 +66,7 @@ def list_categories(
 
 @router.patch("/categories/{category_id}", response_model=CategoryPublic)
 def update_category(
-    category_id: int, data: CategoryUpdate, organizer: ApiOrganizer, session: SessionDep
+    category_id: Id, data: CategoryUpdate, organizer: ApiOrganizer, session: SessionDep
 ):
     category = service.get_category(session, category_id)
     return service.update_category(session, category, data, actor=organizer)

@@ -11,7 +11,16 @@ from app.audit import service as audit
 from app.awards import service
 from app.awards.models import AwardCreate, AwardUpdate, CategoryCreate, CategoryUpdate
 from app.awards.rules import AWARD_TRANSITIONS, PRIZE_LEVELS, AwardStatus, FileKind
-from app.deps import Now, PageOrganizer, PageUserOptional, SessionDep, page_csrf
+from app.deps import (
+    FormDep,
+    Id,
+    Now,
+    Offset,
+    PageOrganizer,
+    PageUserOptional,
+    SessionDep,
+    page_csrf,
+)
 from app.errors import DomainError
 from app.web import form_error, redirect, render
 
@@ -92,8 +101,7 @@ def new_award_form(request: Request, organizer: PageOrganizer):
 
 
 @router.post("/admin/awards/new")
-async def create_award(request: Request, session: SessionDep, organizer: PageOrganizer):
-    form = await request.form()
+def create_award(request: Request, form: FormDep, session: SessionDep, organizer: PageOrganizer):
     try:
         award = service.create_award(session, AwardCreate(**_award_values(form)), actor=organizer)
     except (DomainError, ValidationError) as err:
@@ -117,17 +125,16 @@ def _award_console(request, session, award, *, status_code: int = 200, **extra):
 
 
 @router.get("/admin/awards/{award_id}")
-def award_console(award_id: int, request: Request, session: SessionDep,
+def award_console(award_id: Id, request: Request, session: SessionDep,
                   organizer: PageOrganizer, saved: int = 0):
     award = service.get_award(session, award_id, viewer=organizer)
     return _award_console(request, session, award, saved=saved)
 
 
 @router.post("/admin/awards/{award_id}")
-async def update_award(award_id: int, request: Request, session: SessionDep,
+def update_award(award_id: Id, request: Request, form: FormDep, session: SessionDep,
                        organizer: PageOrganizer, now: Now):
     award = service.get_award(session, award_id, viewer=organizer)
-    form = await request.form()
     try:
         service.update_award(session, award, AwardUpdate(**_award_values(form)),
                              actor=organizer, now=now)
@@ -140,10 +147,9 @@ async def update_award(award_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/awards/{award_id}/status")
-async def change_award_status(award_id: int, request: Request, session: SessionDep,
+def change_award_status(award_id: Id, request: Request, form: FormDep, session: SessionDep,
                               organizer: PageOrganizer, now: Now):
     award = service.get_award(session, award_id, viewer=organizer)
-    form = await request.form()
     try:
         service.change_status(session, award, form.get("status") or "", actor=organizer,
                               reason=form.get("reason") or None, now=now)
@@ -156,7 +162,7 @@ async def change_award_status(award_id: int, request: Request, session: SessionD
 
 
 @router.get("/admin/awards/{award_id}/categories/new")
-def new_category_form(award_id: int, request: Request, session: SessionDep,
+def new_category_form(award_id: Id, request: Request, session: SessionDep,
                       organizer: PageOrganizer):
     award = service.get_award(session, award_id, viewer=organizer)
     return render(request, "admin/category_form.html", {
@@ -167,10 +173,9 @@ def new_category_form(award_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/awards/{award_id}/categories/new")
-async def create_category(award_id: int, request: Request, session: SessionDep,
+def create_category(award_id: Id, request: Request, form: FormDep, session: SessionDep,
                           organizer: PageOrganizer):
     award = service.get_award(session, award_id, viewer=organizer)
-    form = await request.form()
     values = _category_values(form)
     try:
         service.add_category(session, award, CategoryCreate(**values), actor=organizer)
@@ -184,7 +189,7 @@ async def create_category(award_id: int, request: Request, session: SessionDep,
 
 
 @router.get("/admin/categories/{category_id}")
-def category_form(category_id: int, request: Request, session: SessionDep,
+def category_form(category_id: Id, request: Request, session: SessionDep,
                   organizer: PageOrganizer):
     category = service.get_category(session, category_id)
     award = service.get_award(session, category.award_id, viewer=organizer)
@@ -193,10 +198,9 @@ def category_form(category_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/categories/{category_id}")
-async def update_category(category_id: int, request: Request, session: SessionDep,
+def update_category(category_id: Id, request: Request, form: FormDep, session: SessionDep,
                           organizer: PageOrganizer):
     category = service.get_category(session, category_id)
-    form = await request.form()
     values = _category_values(form)
     try:
         service.update_category(session, category, CategoryUpdate(**values), actor=organizer)
@@ -221,8 +225,8 @@ def users_page(request: Request, session: SessionDep, organizer: PageOrganizer,
 
 
 @router.post("/admin/users")
-async def create_user(request: Request, session: SessionDep, organizer: PageOrganizer):
-    form = dict(await request.form())
+def create_user(request: Request, form: FormDep, session: SessionDep, organizer: PageOrganizer):
+    form = dict(form)
     try:
         data = UserCreate(
             email=form.get("email") or "", password=form.get("password") or "",
@@ -242,7 +246,7 @@ async def create_user(request: Request, session: SessionDep, organizer: PageOrga
 
 @router.get("/admin/audit")
 def audit_page(request: Request, session: SessionDep, organizer: PageOrganizer,
-               offset: int = 0):
+               offset: Offset = 0):
     offset = max(offset, 0)
     items, total = audit.list_entries(session, limit=100, offset=offset)
     return render(request, "admin/audit.html",

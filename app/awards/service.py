@@ -212,6 +212,8 @@ def _clean_category_values(values: dict) -> dict:
 
 
 def _check_category(session: Session, category: Category) -> None:
+    """Checks a category's values; runs with autoflush off so that a pending change is
+    judged here, never written (and refused by the database) by the check's own query."""
     rules.check_category_fields(
         code=category.code,
         name=category.name,
@@ -219,11 +221,12 @@ def _check_category(session: Session, category: Category) -> None:
         max_file_mb=category.max_file_mb,
         quota=category.prize_quota,
     )
-    clash = session.exec(
-        select(Category.id).where(
-            Category.award_id == category.award_id, Category.code == category.code
-        )
-    ).first()
+    with session.no_autoflush:
+        clash = session.exec(
+            select(Category.id).where(
+                Category.award_id == category.award_id, Category.code == category.code
+            )
+        ).first()
     if clash is not None and clash != category.id:
         raise Conflict(N_("Another category of this award already uses this code."), field="code")
 

@@ -1,9 +1,20 @@
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.awards import service as awards
-from app.deps import ApiOrganizer, ApiUser, Now, PageParams, SessionDep, api_role, with_total
 from app.accounts.rules import Role
+from app.deps import (
+    ApiOrganizer,
+    ApiUser,
+    Id,
+    Now,
+    OptionalId,
+    PageParams,
+    SessionDep,
+    api_role,
+    with_total,
+)
 from app.entries import service
 from app.entries.models import (
     EntryCreate,
@@ -26,7 +37,7 @@ def _json(model) -> JSONResponse:
 
 @router.post("/awards/{award_id}/entries", response_model=EntryPublic,
              status_code=status.HTTP_201_CREATED)
-def create_entry(award_id: int, data: EntryCreate, user: ApiJournalist, session: SessionDep,
+def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: SessionDep,
                  now: Now):
     award = awards.get_award(session, award_id, viewer=user)
     return service.to_public(service.create_entry(session, award, data, user=user, now=now))
@@ -34,14 +45,14 @@ def create_entry(award_id: int, data: EntryCreate, user: ApiJournalist, session:
 
 @router.get("/entries/{entry_id}", response_model=None,
             responses={200: {"model": EntryOrganizerView}})
-def get_entry(entry_id: int, user: ApiUser, session: SessionDep):
+def get_entry(entry_id: Id, user: ApiUser, session: SessionDep):
     """Authors see their entry; organizers also see integrity flags (duplicate files)."""
     entry = service.get_entry(session, entry_id, viewer=user)
     return _json(service.view_for(session, entry, user))
 
 
 @router.patch("/entries/{entry_id}", response_model=EntryPublic)
-def update_entry(entry_id: int, data: EntryUpdate, user: ApiUser, session: SessionDep, now: Now):
+def update_entry(entry_id: Id, data: EntryUpdate, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     return service.to_public(service.update_entry(session, entry, data, user=user, now=now))
 
@@ -55,8 +66,8 @@ def my_entries(user: ApiJournalist, session: SessionDep, page: PageParams, respo
 
 @router.get("/awards/{award_id}/entries", response_model=list[EntryOrganizerView])
 def award_entries(
-    award_id: int, organizer: ApiOrganizer, session: SessionDep, page: PageParams,
-    response: Response, status: str | None = None, category_id: int | None = None,
+    award_id: Id, organizer: ApiOrganizer, session: SessionDep, page: PageParams,
+    response: Response, status: str | None = None, category_id: OptionalId = None,
     q: str | None = None, sort: str = "code",
 ):
     award = awards.get_award(session, award_id, viewer=organizer)
@@ -74,22 +85,24 @@ def award_entries(
                  "multipart/form-data": {"schema": {
                      "type": "object", "required": ["file"],
                      "properties": {"file": {"type": "string", "format": "binary"}}}}}}})
-async def upload_file(entry_id: int, request: Request, user: ApiUser, session: SessionDep,
+async def upload_file(entry_id: Id, request: Request, user: ApiUser, session: SessionDep,
                       now: Now):
     """Streams the file to storage; 413 over the category's size, 415 a kind it refuses."""
-    max_bytes, kinds = service.upload_limits(session, entry_id, user=user)
+    max_bytes, kinds = await run_in_threadpool(service.upload_limits, session, entry_id,
+                                               user=user)
     stored, filename = await receive_file(request, max_bytes=max_bytes, kinds=kinds)
-    row = service.attach_file(session, entry_id, stored, filename, user=user, now=now)
+    row = await run_in_threadpool(service.attach_file, session, entry_id, stored, filename,
+                                  user=user, now=now)
     return FilePublic(**row.model_dump())
 
 
 @router.delete("/entries/{entry_id}/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_file(entry_id: int, file_id: int, user: ApiUser, session: SessionDep, now: Now):
+def delete_file(entry_id: Id, file_id: Id, user: ApiUser, session: SessionDep, now: Now):
     service.delete_file(session, entry_id, file_id, user=user, now=now)
 
 
 @router.get("/files/{file_id}", response_class=FileResponse)
-def download_file(file_id: int, user: ApiUser, session: SessionDep):
+def download_file(file_id: Id, user: ApiUser, session: SessionDep):
     row = service.get_file(session, file_id, viewer=user)
     return file_response(row)
 
@@ -109,19 +122,19 @@ def file_response(row, *, inline: bool = False) -> FileResponse:
 
 
 @router.post("/entries/{entry_id}/submit", response_model=EntryPublic)
-def submit_entry(entry_id: int, user: ApiUser, session: SessionDep, now: Now):
+def submit_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     return service.to_public(service.submit_entry(session, entry, user=user, now=now))
 
 
 @router.post("/entries/{entry_id}/withdraw", response_model=EntryPublic)
-def withdraw_entry(entry_id: int, user: ApiUser, session: SessionDep, now: Now):
+def withdraw_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     return service.to_public(service.withdraw_entry(session, entry, user=user, now=now))
 
 
 @router.post("/entries/{entry_id}/screen", response_model=EntryOrganizerView)
-def screen_entry(entry_id: int, data: ScreenIn, organizer: ApiOrganizer, session: SessionDep,
+def screen_entry(entry_id: Id, data: ScreenIn, organizer: ApiOrganizer, session: SessionDep,
                  now: Now):
     entry = service.get_entry(session, entry_id, viewer=organizer)
     entry = service.screen_entry(session, entry, decision=data.decision, reason=data.reason,

@@ -1,12 +1,23 @@
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.accounts.rules import Role
 from app.awards import service as awards
 from app.awards.models import Award
-from app.deps import Now, PageOrganizer, PageUser, SessionDep, page_csrf, page_role
+from app.deps import (
+    FormDep,
+    Id,
+    Now,
+    Offset,
+    PageOrganizer,
+    PageUser,
+    SessionDep,
+    page_csrf,
+    page_role,
+)
 from app.entries import service
 from app.entries.api import file_response
 from app.entries.models import EntryCreate, EntryUpdate
@@ -81,10 +92,10 @@ def new_entry_form(slug: str, request: Request, session: SessionDep, user: PageJ
 
 
 @router.post("/awards/{slug}/entries/new")
-async def create_entry(slug: str, request: Request, session: SessionDep, user: PageJournalist,
-                       now: Now):
+def create_entry(slug: str, request: Request, form: FormDep, session: SessionDep,
+                 user: PageJournalist, now: Now):
     award = awards.get_award_by_slug(session, slug, viewer=user)
-    values = _entry_values(await request.form(), award)
+    values = _entry_values(form, award)
     try:
         entry = service.create_entry(session, award, EntryCreate(**values), user=user, now=now)
     except (DomainError, ValidationError) as err:
@@ -115,7 +126,7 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
 
 
 @router.get("/entries/{entry_id}")
-def entry_page(entry_id: int, request: Request, session: SessionDep, user: PageUser,
+def entry_page(entry_id: Id, request: Request, session: SessionDep, user: PageUser,
                uploaded: int | None = None, saved: int = 0, created: int = 0):
     entry = service.get_entry(session, entry_id, viewer=user)
     receipt = next((f for f in entry.files if f.id == uploaded), None)
@@ -124,11 +135,11 @@ def entry_page(entry_id: int, request: Request, session: SessionDep, user: PageU
 
 
 @router.post("/entries/{entry_id}")
-async def update_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser,
+def update_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep, user: PageUser,
                        now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     award = session.get(Award, entry.award_id)
-    values = _entry_values(await request.form(), award)
+    values = _entry_values(form, award)
     try:
         service.update_entry(session, entry, EntryUpdate(**values), user=user, now=now)
     except (DomainError, ValidationError) as err:
@@ -139,27 +150,34 @@ async def update_entry(entry_id: int, request: Request, session: SessionDep, use
     return redirect(f"/entries/{entry_id}?saved=1")
 
 
+def _upload_error_page(request, session, entry_id, user, message, status_code):
+    entry = service.get_entry(session, entry_id, viewer=user)
+    return _entry_page(request, session, entry, user, upload_error=message,
+                       status_code=status_code)
+
+
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
 @router.post("/entries/{entry_id}/files")
-async def upload_file(entry_id: int, request: Request, session: SessionDep, user: PageUser,
+async def upload_file(entry_id: Id, request: Request, session: SessionDep, user: PageUser,
                       now: Now):
     """The page's upload: the browser's script sends it with a progress bar (and gets JSON);
     without script the form posts here and is redirected. The CSRF token travels in the
     X-CSRF-Token header or the query string, never after the file in the body."""
     try:
-        max_bytes, kinds = service.upload_limits(session, entry_id, user=user)
+        max_bytes, kinds = await run_in_threadpool(service.upload_limits, session, entry_id,
+                                                   user=user)
         stored, filename = await receive_file(request, max_bytes=max_bytes, kinds=kinds)
-        row = service.attach_file(session, entry_id, stored, filename, user=user, now=now)
+        row = await run_in_threadpool(service.attach_file, session, entry_id, stored, filename,
+                                      user=user, now=now)
     except DomainError as err:
         message, _ = form_error(session, err)
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=err.status_code)
-        entry = service.get_entry(session, entry_id, viewer=user)
-        return _entry_page(request, session, entry, user, upload_error=message,
-                           status_code=err.status_code)
+        return await run_in_threadpool(_upload_error_page, request, session, entry_id, user,
+                                       message, err.status_code)
     target = f"/entries/{entry_id}?uploaded={row.id}#files"
     if _wants_json(request):
         return JSONResponse({"id": row.id, "filename": row.filename, "size": row.size,
@@ -181,7 +199,7 @@ def _act_on_entry(request, session, entry_id, user, action, *, done: str, error_
 
 
 @router.post("/entries/{entry_id}/files/{file_id}/delete")
-def delete_file(entry_id: int, file_id: int, request: Request, session: SessionDep,
+def delete_file(entry_id: Id, file_id: Id, request: Request, session: SessionDep,
                 user: PageUser, now: Now):
     return _act_on_entry(
         request, session, entry_id, user,
@@ -190,7 +208,7 @@ def delete_file(entry_id: int, file_id: int, request: Request, session: SessionD
 
 
 @router.get("/entries/{entry_id}/files/{file_id}")
-def download_file(entry_id: int, file_id: int, session: SessionDep, user: PageUser,
+def download_file(entry_id: Id, file_id: Id, session: SessionDep, user: PageUser,
                   inline: int = 0):
     """Download (or, for images and PDFs, preview) a file of an entry the user may see."""
     row = service.get_file(session, file_id, viewer=user)
@@ -200,7 +218,7 @@ def download_file(entry_id: int, file_id: int, session: SessionDep, user: PageUs
 
 
 @router.post("/entries/{entry_id}/submit")
-def submit_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser, now: Now):
+def submit_entry(entry_id: Id, request: Request, session: SessionDep, user: PageUser, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     return _act_on_entry(
         request, session, entry_id, user,
@@ -209,10 +227,10 @@ def submit_entry(entry_id: int, request: Request, session: SessionDep, user: Pag
 
 
 @router.post("/entries/{entry_id}/withdraw")
-async def withdraw_entry(entry_id: int, request: Request, session: SessionDep, user: PageUser,
-                         now: Now):
+def withdraw_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
+                   user: PageUser, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
-    reason = (await request.form()).get("reason") or None
+    reason = form.get("reason") or None
     return _act_on_entry(
         request, session, entry_id, user,
         lambda: service.withdraw_entry(session, entry, user=user, now=now, reason=reason),
@@ -222,9 +240,9 @@ async def withdraw_entry(entry_id: int, request: Request, session: SessionDep, u
 # --- The organizer -------------------------------------------------------------------------
 
 @router.get("/admin/awards/{award_id}/entries")
-def award_entries(award_id: int, request: Request, session: SessionDep, organizer: PageOrganizer,
+def award_entries(award_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
                   status: str | None = None, category_id: str | None = None,
-                  q: str | None = None, sort: str = "code", offset: int = 0):
+                  q: str | None = None, sort: str = "code", offset: Offset = 0):
     """Filters come from a plain GET form, so empty fields arrive as empty strings."""
     award = awards.get_award(session, award_id, viewer=organizer)
     category_id = int(category_id) if category_id and category_id.isdigit() else None
@@ -259,17 +277,16 @@ def _screen_page(request, session, entry, organizer, *, status_code=200, **extra
 
 
 @router.get("/admin/entries/{entry_id}")
-def screen_page(entry_id: int, request: Request, session: SessionDep, organizer: PageOrganizer,
+def screen_page(entry_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
                 saved: int = 0):
     entry = service.get_entry(session, entry_id, viewer=organizer)
     return _screen_page(request, session, entry, organizer, saved=saved)
 
 
 @router.post("/admin/entries/{entry_id}/screen")
-async def screen_entry(entry_id: int, request: Request, session: SessionDep,
+def screen_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
                        organizer: PageOrganizer, now: Now):
     entry = service.get_entry(session, entry_id, viewer=organizer)
-    form = await request.form()
     try:
         service.screen_entry(session, entry, decision=form.get("decision") or "",
                              reason=form.get("reason") or None, actor=organizer, now=now)

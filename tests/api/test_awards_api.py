@@ -136,3 +136,22 @@ def test_audit_log_is_for_organizers(client, session):
         "award.status", {"status": ["draft", "open"]}, "Đúng kế hoạch")
     assert client.get("/api/v1/audit", headers=api_headers(client, make_user(session))
                       ).status_code == 403
+
+
+def test_renaming_a_category_to_a_taken_code_is_409(client, session):
+    award = make_award(session, categories=2)
+    headers = _organizer(client, session)
+    second = client.get(f"/api/v1/awards/{award.id}/categories", headers=headers).json()[1]
+    response = client.patch(f"/api/v1/categories/{second['id']}", headers=headers,
+                            json={"code": "C1", "prize_quota": None})
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Mã này đã được một thể loại khác của giải sử dụng."}
+
+
+def test_ids_and_offsets_beyond_the_database_range_are_422(client, session):
+    headers = _organizer(client, session)
+    huge = 10**20
+    assert client.get(f"/api/v1/awards/{huge}", headers=headers).status_code == 422
+    assert client.post(f"/api/v1/entries/{huge}/submit", headers=headers).status_code == 422
+    assert client.get(f"/api/v1/audit?offset={huge}", headers=headers).status_code == 422
+    assert client.get(f"/api/v1/audit?object_id={huge}", headers=headers).status_code == 422

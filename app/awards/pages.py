@@ -21,6 +21,8 @@ from app.deps import (
     SessionDep,
     page_csrf,
 )
+from app.entries import service as entries
+from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
 from app.errors import DomainError
 from app.web import form_error, redirect, render
 
@@ -119,6 +121,8 @@ def _award_console(request, session, award, *, status_code: int = 200, **extra):
         "history": audit.list_entries(session, object_type="award", object_id=award.id,
                                       limit=20)[0],
         "form": _award_form(award),
+        "counts": entries.status_counts(session, award),
+        "ENTRY_STATUS": ENTRY_STATUS_LABELS,
     }
     context.update(extra)
     return render(request, "admin/award.html", context, status_code=status_code)

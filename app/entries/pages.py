@@ -4,6 +4,7 @@ from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app.accounts.models import User
 from app.accounts.rules import Role
 from app.awards import service as awards
 from app.awards.models import Award
@@ -19,7 +20,7 @@ from app.deps import (
     page_role,
 )
 from app.entries import service
-from app.entries.api import file_response
+from app.entries.api import entries_csv_response, file_response
 from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
@@ -263,12 +264,24 @@ def award_entries(award_id: Id, request: Request, session: SessionDep, organizer
     })
 
 
+@router.get("/admin/awards/{award_id}/entries.csv")
+def award_entries_csv(award_id: Id, session: SessionDep, organizer: PageOrganizer,
+                      status: str | None = None, category_id: str | None = None,
+                      q: str | None = None, sort: str = "code"):
+    award = awards.get_award(session, award_id, viewer=organizer)
+    return entries_csv_response(
+        session, award, status=status if status in EntryStatus.__members__ else None,
+        category_id=int(category_id) if category_id and category_id.isdigit() else None,
+        q=q, sort=sort if sort in service.SORTS else "code")
+
+
 def _screen_page(request, session, entry, organizer, *, status_code=200, **extra):
     award = session.get(Award, entry.award_id)
     context = {
         "entry": entry, "award": award,
         "category": awards.get_category(session, entry.category_id),
         "view": service.view_for(session, entry, organizer),
+        "submitter": session.get(User, entry.submitter_id),
         "history": service.history(session, entry),
         "ENTRY_STATUS": STATUS_LABELS,
     }

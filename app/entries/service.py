@@ -165,6 +165,42 @@ def list_award_entries(
     return list(entries), total
 
 
+def status_counts(session: Session, award: Award) -> dict[int, dict[str, int]]:
+    """{category_id: {status: number of entries}} for the organizer's overview (one query)."""
+    rows = session.exec(
+        select(Entry.category_id, Entry.status, func.count())
+        .where(Entry.award_id == award.id).group_by(Entry.category_id, Entry.status)
+    ).all()
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for category_id, status, n in rows:
+        counts[category_id][status] = n
+    return counts
+
+
+EXPORT_HEADER = (
+    "code", "category", "title", "authors", "pen_names", "outlet", "published_on", "url",
+    "series_parts", "status", "screening_reason", "submitted_at", "files", "duplicate_of",
+)
+
+
+def export_rows(session: Session, award: Award, entries: list[Entry]) -> list[tuple]:
+    """The organizer's entry list as rows for a spreadsheet (see EXPORT_HEADER)."""
+    categories = {c.id: c for c in session.exec(
+        select(Category).where(Category.award_id == award.id)).all()}
+    duplicates = duplicates_for(session, entries)
+    return [
+        (e.code, categories[e.category_id].code, e.title,
+         "; ".join(a.full_name for a in e.authors),
+         "; ".join(a.pen_name or "" for a in e.authors), e.outlet, e.published_on.isoformat(),
+         e.url, e.series_parts, e.status, e.screening_reason,
+         e.submitted_at.isoformat() if e.submitted_at else None,
+         "; ".join(f"{f.filename} ({f.sha256})" for f in e.files),
+         "; ".join(sorted({d.other_code or f"#{d.other_entry_id}"
+                           for d in duplicates.get(e.id, [])})))
+        for e in entries
+    ]
+
+
 def history(session: Session, entry: Entry) -> list[dict]:
     """What happened to the entry, for its author: status changes with their reasons."""
     items, _ = audit.list_entries(session, object_type="entry", object_id=entry.id, limit=200)

@@ -289,3 +289,26 @@ def test_organizer_list_filters_and_searches(client, session, award):
     assert client.get(f"{url}?status=bogus", headers=headers).status_code == 422
     journalist = api_headers(client, make_user(session))
     assert client.get(url, headers=journalist).status_code == 403
+
+
+def test_organizer_exports_the_entry_list_as_csv(client, session, award):
+    import csv
+    import io
+
+    same = pdf("trung")
+    first = make_entry(session, award, title="=HYPERLINK(\"x\")", files=[same], status="submitted",
+                       user=make_user(session, full_name="Vũ Thị Lan", pen_name="Lan Vũ"))
+    second = make_entry(session, award, title="Làng chài", files=[same], status="accepted")
+    make_entry(session, award, title="Bản nháp")
+    headers = api_headers(client, make_user(session, role="organizer"))
+    response = client.get(f"/api/v1/awards/{award.id}/entries.csv", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(r["code"], r["title"], r["authors"], r["pen_names"], r["status"], r["duplicate_of"])
+            for r in rows] == [
+        (first.code, "'=HYPERLINK(\"x\")", "Vũ Thị Lan", "Lan Vũ", "submitted", second.code),
+        (second.code, "Làng chài", second.authors[0].full_name, "", "accepted", first.code)]
+    only = client.get(f"/api/v1/awards/{award.id}/entries.csv?status=accepted", headers=headers)
+    assert len(only.content.decode("utf-8-sig").strip().splitlines()) == 2

@@ -198,3 +198,28 @@ def test_author_removes_a_file_and_withdraws_from_the_page(client, session):
     assert response.headers["location"] == f"/entries/{entry.id}?saved=3"
     html = client.get(response.headers["location"]).text
     assert "Đã rút tác phẩm." in html and "Gửi nhầm" in html
+
+
+def test_award_console_counts_entries_by_category_and_status(client, session):
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, status="open")
+    make_entry(session, award, status="submitted")
+    make_entry(session, award, status="submitted")
+    make_entry(session, award, status="returned")
+    page_login(client, organizer)
+    html = client.get(f"/admin/awards/{award.id}").text
+    row = html.split(f'entries?category_id={award.id and awards.list_categories(session, award)[0].id}"')[1]
+    cells = re.findall(r"<td>(\d+)</td>", row.split("</tr>")[0])
+    assert cells == ["2", "0", "1", "0", "0", "0"]
+
+
+def test_organizer_downloads_the_filtered_list_from_the_page(client, session):
+    award = make_award(session, status="open")
+    entry = make_entry(session, award, title="Biển đảo", status="submitted")
+    make_entry(session, award, title="Núi rừng", status="submitted")
+    page_login(client, make_user(session, role="organizer"))
+    response = client.get(f"/admin/awards/{award.id}/entries.csv?q=bien+dao&status=&category_id=")
+    assert response.status_code == 200
+    body = response.content.decode("utf-8-sig")
+    assert entry.code in body and "Núi rừng" not in body
+    assert response.headers["content-disposition"].startswith("attachment;")

@@ -137,7 +137,7 @@ def award_console(award_id: Id, request: Request, session: SessionDep,
 
 @router.post("/admin/awards/{award_id}")
 def update_award(award_id: Id, request: Request, form: FormDep, session: SessionDep,
-                       organizer: PageOrganizer, now: Now):
+                 organizer: PageOrganizer, now: Now):
     award = service.get_award(session, award_id, viewer=organizer)
     try:
         service.update_award(session, award, AwardUpdate(**_award_values(form)),
@@ -152,7 +152,7 @@ def update_award(award_id: Id, request: Request, form: FormDep, session: Session
 
 @router.post("/admin/awards/{award_id}/status")
 def change_award_status(award_id: Id, request: Request, form: FormDep, session: SessionDep,
-                              organizer: PageOrganizer, now: Now):
+                        organizer: PageOrganizer, now: Now):
     award = service.get_award(session, award_id, viewer=organizer)
     try:
         service.change_status(session, award, form.get("status") or "", actor=organizer,
@@ -178,7 +178,7 @@ def new_category_form(award_id: Id, request: Request, session: SessionDep,
 
 @router.post("/admin/awards/{award_id}/categories/new")
 def create_category(award_id: Id, request: Request, form: FormDep, session: SessionDep,
-                          organizer: PageOrganizer):
+                    organizer: PageOrganizer):
     award = service.get_award(session, award_id, viewer=organizer)
     values = _category_values(form)
     try:
@@ -203,7 +203,7 @@ def category_form(category_id: Id, request: Request, session: SessionDep,
 
 @router.post("/admin/categories/{category_id}")
 def update_category(category_id: Id, request: Request, form: FormDep, session: SessionDep,
-                          organizer: PageOrganizer):
+                    organizer: PageOrganizer):
     category = service.get_category(session, category_id)
     values = _category_values(form)
     try:

@@ -137,7 +137,7 @@ def entry_page(entry_id: Id, request: Request, session: SessionDep, user: PageUs
 
 @router.post("/entries/{entry_id}")
 def update_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep, user: PageUser,
-                       now: Now):
+                 now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     award = session.get(Award, entry.award_id)
     values = _entry_values(form, award)
@@ -298,7 +298,7 @@ def screen_page(entry_id: Id, request: Request, session: SessionDep, organizer: 
 
 @router.post("/admin/entries/{entry_id}/screen")
 def screen_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
-                       organizer: PageOrganizer, now: Now):
+                 organizer: PageOrganizer, now: Now):
     entry = service.get_entry(session, entry_id, viewer=organizer)
     try:
         service.screen_entry(session, entry, decision=form.get("decision") or "",

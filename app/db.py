@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import DateTime, event
+from starlette.requests import Request
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -67,9 +68,12 @@ def _sqlite_begin(conn) -> None:
     (busy_timeout) instead of failing when a read transaction tries to become a write one.
     Transactions are short: uploads end theirs before streaming.
     """
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Reads (GET requests) never need the write lock: in WAL mode they see a snapshot and
+    # neither wait for writers nor make them wait.
+    conn.exec_driver_sql("BEGIN" if options.get("read_only") else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -85,6 +89,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
+
+
+@lru_cache
+def get_read_engine() -> Engine:
+    """The same engine, marked for requests that only read (see _sqlite_begin)."""
+    return get_engine().execution_options(read_only=True)
 
 
 def request_scope(session: Session) -> Iterator[Session]:
@@ -105,8 +115,12 @@ def request_scope(session: Session) -> Iterator[Session]:
         session.commit()
 
 
-def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    engine = get_read_engine() if request.method in SAFE_METHODS else get_engine()
+    with Session(engine, expire_on_commit=False) as session:
         yield from request_scope(session)
 
 

@@ -37,3 +37,23 @@ def test_postgresql_urls_use_psycopg3():
     engine = make_engine("postgresql://postgres@127.0.0.1:5432/test")
     assert engine.dialect.driver == "psycopg"
     engine.dispose()
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path):
+    import time
+
+    engine = make_engine(f"sqlite:///{tmp_path}/locks.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    writer = engine.connect()
+    writer.begin()  # BEGIN IMMEDIATE: holds the write lock
+    writer.execute(text("UPDATE t SET x = 2"))
+    reader_engine = engine.execution_options(read_only=True)
+    start = time.perf_counter()
+    with reader_engine.connect() as reader:
+        assert reader.execute(text("SELECT x FROM t")).scalar() == 1
+    assert time.perf_counter() - start < 1.0
+    writer.rollback()
+    writer.close()
+    engine.dispose()

@@ -37,6 +37,7 @@ i18n: install
 
 bench: install
 	$(BIN)/python bench/upload.py
+	$(BIN)/python bench/mixed_load.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -161,5 +161,21 @@ def check_has_files(count: int) -> None:
         raise Conflict(N_("Upload at least one file of the work before submitting."))
 
 
+MAX_FILES_PER_ENTRY = 20
+
+
+def check_room_for_file(file_count: int) -> None:
+    if file_count >= MAX_FILES_PER_ENTRY:
+        raise Conflict(N_("An entry can hold at most {n} files."), field="file",
+                       n=MAX_FILES_PER_ENTRY)
+
+
+def check_new_file(existing_hashes: list[str], sha256: str) -> None:
+    """A file may be attached once per entry, and an entry holds a bounded number of files."""
+    if sha256 in existing_hashes:
+        raise Conflict(N_("This file is already attached to the entry."), field="file")
+    check_room_for_file(len(existing_hashes))
+
+
 def entry_code(category_code: str, number: int) -> str:
     return f"{category_code}-{number:03d}"

@@ -408,12 +408,14 @@ def screen_entry(session: Session, entry: Entry, *, decision: str, reason: str |
 
 def upload_limits(session: Session, entry_id: int, *, user: User) -> tuple[int, list[str]]:
     """Checks that the user may add a file now and gives (max bytes, accepted kinds).
+    A full entry is refused here, before any byte is read.
 
     Then ends the read transaction, so that no database transaction (nor SQLite's write
     lock) stays open while a large file streams in.
     """
     entry = _own_entry(session, entry_id, user=user)
     rules.check_editable(entry.status)
+    rules.check_room_for_file(len(entry.files))
     category = session.get(Category, entry.category_id)
     limits = (category.max_file_mb * MB, list(category.accepted_kinds))
     session.commit()
@@ -431,6 +433,7 @@ def attach_file(session: Session, entry_id: int, stored: StoredFile, filename: s
     after_rollback(session, lambda: storage.delete(stored.name))
     entry = _own_entry(session, entry_id, user=user)
     rules.check_editable(entry.status)
+    rules.check_new_file([f.sha256 for f in entry.files], stored.sha256)
     row = EntryFile(entry_id=entry.id, stored_name=stored.name, filename=filename,
                     size=stored.size, sha256=stored.sha256, kind=stored.kind,
                     content_type=stored.content_type, created_at=now)

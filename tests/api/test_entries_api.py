@@ -312,3 +312,16 @@ def test_organizer_exports_the_entry_list_as_csv(client, session, award):
         (second.code, "Làng chài", second.authors[0].full_name, "", "accepted", first.code)]
     only = client.get(f"/api/v1/awards/{award.id}/entries.csv?status=accepted", headers=headers)
     assert len(only.content.decode("utf-8-sig").strip().splitlines()) == 2
+
+
+def test_the_same_file_twice_in_one_entry_is_409_and_leaves_no_second_copy(
+        client, session, award, journalist):
+    data = pdf("mot lan")
+    entry = make_entry(session, award, user=journalist, files=[data])
+    before = _files_on_disk()
+    response = _upload(client, entry.id, api_headers(client, journalist), data)
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Tệp này đã có trong tác phẩm."}
+    assert _files_on_disk() == before
+    assert len(client.get(f"/api/v1/entries/{entry.id}",
+                          headers=api_headers(client, journalist)).json()["files"]) == 1

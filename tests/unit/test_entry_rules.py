@@ -108,6 +108,16 @@ def test_withdrawal_ends_when_judging_starts():
         rules.check_withdrawable("judging")
 
 
+def test_a_file_is_attached_once_and_files_are_bounded():
+    rules.check_new_file(["a" * 64], "b" * 64)
+    with pytest.raises(Conflict) as same:
+        rules.check_new_file(["a" * 64], "a" * 64)
+    assert same.value.message == "This file is already attached to the entry."
+    with pytest.raises(Conflict) as full:
+        rules.check_new_file([str(i) for i in range(rules.MAX_FILES_PER_ENTRY)], "new")
+    assert full.value.params == {"n": 20}
+
+
 def test_codes_have_three_digits_at_least():
     assert rules.entry_code("BDT", 7) == "BDT-007"
     assert rules.entry_code("TH", 1234) == "TH-1234"

@@ -240,26 +240,32 @@ def withdraw_entry(entry_id: Id, request: Request, form: FormDep, session: Sessi
 
 # --- The organizer -------------------------------------------------------------------------
 
+def _list_filters(status: str | None, category_id: str | None, q: str | None,
+                  sort: str) -> dict:
+    """The list's filters from a plain GET form: empty or unknown values mean "any"."""
+    return {
+        "status": status if status in EntryStatus.__members__ else None,
+        "category_id": int(category_id) if category_id and category_id.isdigit() else None,
+        "q": q,
+        "sort": sort if sort in service.SORTS else "code",
+    }
+
+
 @router.get("/admin/awards/{award_id}/entries")
 def award_entries(award_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
                   status: str | None = None, category_id: str | None = None,
                   q: str | None = None, sort: str = "code", offset: Offset = 0):
-    """Filters come from a plain GET form, so empty fields arrive as empty strings."""
     award = awards.get_award(session, award_id, viewer=organizer)
-    category_id = int(category_id) if category_id and category_id.isdigit() else None
-    status = status if status in EntryStatus.__members__ else None
-    sort = sort if sort in service.SORTS else "code"
-    offset = max(offset, 0)
+    filters = _list_filters(status, category_id, q, sort)
     entries, total = service.list_award_entries(
-        session, award, status=status, category_id=category_id, q=q, sort=sort,
-        include_drafts=status == "draft", limit=100, offset=offset)
+        session, award, **filters, include_drafts=filters["status"] == "draft", limit=100,
+        offset=offset)
     categories = awards.list_categories(session, award)
     return render(request, "entries/admin_list.html", {
         "award": award, "entries": entries, "total": total, "offset": offset,
         "duplicates": service.duplicates_for(session, entries),
-        "categories": {c.id: c for c in categories}, "filters": {
-            "status": status or "", "category_id": category_id or "", "q": q or "",
-            "sort": sort},
+        "categories": {c.id: c for c in categories},
+        "filters": {name: value or "" for name, value in filters.items()},
         "ENTRY_STATUS": STATUS_LABELS,
     })
 
@@ -269,10 +275,7 @@ def award_entries_csv(award_id: Id, session: SessionDep, organizer: PageOrganize
                       status: str | None = None, category_id: str | None = None,
                       q: str | None = None, sort: str = "code"):
     award = awards.get_award(session, award_id, viewer=organizer)
-    return entries_csv_response(
-        session, award, status=status if status in EntryStatus.__members__ else None,
-        category_id=int(category_id) if category_id and category_id.isdigit() else None,
-        q=q, sort=sort if sort in service.SORTS else "code")
+    return entries_csv_response(session, award, **_list_filters(status, category_id, q, sort))
 
 
 def _screen_page(request, session, entry, organizer, *, status_code=200, **extra):

@@ -56,11 +56,16 @@ def get_entry(session: Session, entry_id: int, *, viewer: User) -> Entry:
     return entry
 
 
+def _require_submitter(entry: Entry, user: User) -> None:
+    """Changes are for the submitter alone; to anyone else the entry does not exist."""
+    if entry.submitter_id != user.id:
+        raise NotFound(N_("No such entry."))
+
+
 def _own_entry(session: Session, entry_id: int, *, user: User) -> Entry:
     """The entry, for a change only its submitter may make."""
     entry = get_entry(session, entry_id, viewer=user)
-    if entry.submitter_id != user.id:
-        raise NotFound(N_("No such entry."))
+    _require_submitter(entry, user)
     return entry
 
 
@@ -302,8 +307,7 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
 
 def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: User,
                  now: datetime) -> Entry:
-    if entry.submitter_id != user.id:
-        raise NotFound(N_("No such entry."))
+    _require_submitter(entry, user)
     rules.check_editable(entry.status)
     award = session.get(Award, entry.award_id)
     values = data.model_dump(exclude_unset=True)
@@ -344,8 +348,7 @@ def _next_code(session: Session, category: Category) -> str:
 
 
 def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -> Entry:
-    if entry.submitter_id != user.id:
-        raise NotFound(N_("No such entry."))
+    _require_submitter(entry, user)
     target = rules.check_transition(entry.status, EntryAction.submit, role=user.role)
     award = session.get(Award, entry.award_id)
     category = session.get(Category, entry.category_id)
@@ -374,8 +377,7 @@ def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -
 
 def withdraw_entry(session: Session, entry: Entry, *, user: User, now: datetime,
                    reason: str | None = None) -> Entry:
-    if entry.submitter_id != user.id:
-        raise NotFound(N_("No such entry."))
+    _require_submitter(entry, user)
     target = rules.check_transition(entry.status, EntryAction.withdraw, role=user.role)
     rules.check_withdrawable(session.get(Award, entry.award_id).status)
     old = entry.status

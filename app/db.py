@@ -73,7 +73,8 @@ def _sqlite_begin(conn) -> None:
         return
     # Reads (GET requests) never need the write lock: in WAL mode they see a snapshot and
     # neither wait for writers nor make them wait.
-    conn.exec_driver_sql("BEGIN" if options.get("read_only") else "BEGIN IMMEDIATE")
+    deferred = options.get("read_only") or options.get("deferred")
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

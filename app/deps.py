@@ -1,6 +1,7 @@
 """Request dependencies: the database session, the caller, role checks, pagination."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from starlette.datastructures import FormData
 from app.accounts import service as accounts
 from app.accounts.models import User
 from app.accounts.rules import Role
-from app.db import get_session, utcnow
+from app.db import get_read_engine, get_session, utcnow
 from app.errors import N_, Forbidden, NotAuthenticated
 from app.web import SESSION_COOKIE
 
@@ -75,15 +76,51 @@ ApiOrganizer = api_role(Role.organizer)
 
 # --- Page callers (server-side session cookie) ---------------------------------------------
 
+@dataclass(frozen=True)
+class SignedIn:
+    """What every page (its header, CSRF binding, logout) needs of the signed-in person.
+
+    Plain values copied while the request's database session is open: error pages and
+    anything else rendered after that session has closed read these, never a database row.
+    """
+
+    user_id: int
+    email: str
+    full_name: str
+    role: str
+    web_session_id: int
+    csrf_secret: str
+
+    # Templates read the header's person as ``user``.
+    @property
+    def id(self) -> int:
+        return self.user_id
+
+
 def page_user_optional(request: Request, session: SessionDep, now: Now) -> User | None:
     """Loads the signed-in user, if any, and remembers the session for CSRF and logout."""
     web_session = accounts.web_session_for(session, request.cookies.get(SESSION_COOKIE), now=now)
     user = session.get(User, web_session.user_id) if web_session else None
     if user is not None and not user.is_active:
         user = web_session = None
-    request.state.web_session = web_session
-    request.state.user = user
+    request.state.signed_in = None if user is None else SignedIn(
+        user_id=user.id, email=user.email, full_name=user.full_name, role=user.role,
+        web_session_id=web_session.id, csrf_secret=web_session.csrf_secret)
     return user
+
+
+def signed_in_for_error_page(request: Request) -> None:
+    """Makes sure an error page knows who is signed in, even when the error came before the
+    page's own dependencies ran (an unknown address, a malformed request): reads the session
+    cookie in a short session of its own."""
+    if hasattr(request.state, "signed_in") or not request.cookies.get(SESSION_COOKIE):
+        return
+
+    try:
+        with Session(get_read_engine()) as session:
+            page_user_optional(request, session, utcnow())
+    except Exception:  # an error page must render even when the database is unavailable
+        request.state.signed_in = None
 
 
 def page_user(user: Annotated[User | None, Depends(page_user_optional)]) -> User:

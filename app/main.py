@@ -1,5 +1,6 @@
 """The application: API routers under /api/v1, page routers at /, one error handler."""
 
+import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.exception_handlers import (
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import i18n
@@ -23,14 +25,25 @@ from app.entries import api as entries_api
 from app.entries import pages as entries_pages
 from app.config import get_settings
 from app.db import get_engine
+from app.deps import signed_in_for_error_page
 from app.errors import N_, DomainError, NotAuthenticated
 from app.web import ROOT, RequestContextMiddleware, redirect, render
 
 API_PREFIX = "/api/v1"
+logger = logging.getLogger("giaibao")
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
+
+
+async def error_page(request: Request, message: str, status_code: int, headers=None):
+    """The error page: the message in the user's language, with the signed-in header."""
+    if not hasattr(request.state, "lang"):
+        return PlainTextResponse(message, status_code=status_code, headers=headers)
+    await run_in_threadpool(signed_in_for_error_page, request)
+    return render(request, "error.html", {"message": message, "status": status_code},
+                  status_code=status_code, headers=headers)
 
 
 async def domain_error_handler(request: Request, exc: DomainError):
@@ -41,29 +54,38 @@ async def domain_error_handler(request: Request, exc: DomainError):
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(f"/login?next={quote(target)}")
-    return render(request, "error.html", {"message": message, "status": exc.status_code},
-                  status_code=exc.status_code)
+    return await error_page(request, message, exc.status_code)
+
+
+HTTP_MESSAGES = {
+    404: N_("This page does not exist."),
+    405: N_("This action is not available here."),
+}
 
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException):
     if _is_api(request) or exc.status_code < 400:
         return await http_exception_handler(request, exc)
-    messages = {
-        404: N_("This page does not exist."),
-        405: N_("This action is not available here."),
-    }
-    message = i18n.gettext(messages.get(exc.status_code, N_("The request could not be handled.")))
-    if not hasattr(request.state, "lang"):
-        return PlainTextResponse(message, status_code=exc.status_code)
-    return render(request, "error.html", {"message": message, "status": exc.status_code},
-                  status_code=exc.status_code)
+    message = i18n.gettext(HTTP_MESSAGES.get(exc.status_code,
+                                             N_("The request could not be handled.")))
+    return await error_page(request, message, exc.status_code, headers=exc.headers)
 
 
 async def validation_error_handler(request: Request, exc: RequestValidationError):
     if _is_api(request):
         return await request_validation_exception_handler(request, exc)
-    message = i18n.gettext(N_("The request could not be handled."))
-    return render(request, "error.html", {"message": message, "status": 422}, status_code=422)
+    return await error_page(request, i18n.gettext(N_("The request could not be handled.")), 422)
+
+
+async def server_error_handler(request: Request, exc: Exception):
+    """An unexpected failure: still a page (or JSON) in the user's language, never a bare
+    "Internal Server Error"; the traceback goes to the log."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path,
+                     exc_info=exc)
+    message = i18n.gettext(N_("Something went wrong on our side. Please try again later."))
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=500)
+    return await error_page(request, message, 500)
 
 
 def create_app() -> FastAPI:
@@ -79,6 +101,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(Exception, server_error_handler)
 
     for module in (accounts_api, awards_api, entries_api, audit_api):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -121,27 +121,33 @@ templates.env.globals.update(
 )
 
 
+def signed_in(request: Request):
+    """The signed-in person's plain values (app.deps.SignedIn), or None."""
+    return getattr(request.state, "signed_in", None)
+
+
 def csrf_binding(request: Request) -> str | None:
-    web_session = getattr(request.state, "web_session", None)
-    if web_session is not None:
-        return web_session.csrf_secret
-    return request.state.pre
+    person = signed_in(request)
+    if person is not None:
+        return person.csrf_secret
+    return getattr(request.state, "pre", None)
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
-           *, status_code: int = 200) -> HTMLResponse:
+           *, status_code: int = 200, headers: dict | None = None) -> HTMLResponse:
     binding = csrf_binding(request)
     ctx = {
         "request": request,
-        "user": getattr(request.state, "user", None),
-        "lang": request.state.lang,
+        "user": signed_in(request),
+        "lang": getattr(request.state, "lang", "vi"),
         "csrf_token": csrf_token_for(binding) if binding else "",
         "errors": {},
         "error": None,
         "form": {},
     }
     ctx.update(context or {})
-    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code,
+                                      headers=headers)
 
 
 def redirect(url: str) -> RedirectResponse:

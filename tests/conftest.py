@@ -1,4 +1,11 @@
-"""Test set-up: one database per run, each test inside a transaction that is rolled back.
+"""Test set-up: one database per run; every test's rows are really committed and the tables
+are emptied after it.
+
+Requests made through ``client`` run exactly as in production: each opens its own database
+session with ``get_session`` and commits or rolls back at its end, so an object used after
+its session has closed fails a test as it would fail a user. The test's own ``session``
+(factories, assertions) is committed before every request and expired after it, so the
+request sees what the test made and the test sees what the request did.
 
 ``GIAIBAO_TEST_DATABASE_URL`` selects PostgreSQL; otherwise a SQLite file in a temp dir.
 """
@@ -20,7 +27,9 @@ from sqlalchemy import event  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import app.models  # noqa: E402,F401
-from app.db import get_engine, get_session, request_scope  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from app.db import get_engine  # noqa: E402
 from app.main import app as fastapi_app  # noqa: E402
 
 
@@ -30,32 +39,57 @@ def engine():
     SQLModel.metadata.drop_all(engine)
     SQLModel.metadata.create_all(engine)
     yield engine
+    engine.dispose()
     SQLModel.metadata.drop_all(engine)
+
+
+def empty_tables(engine) -> None:
+    tables = SQLModel.metadata.sorted_tables
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            for table in reversed(tables):
+                conn.execute(table.delete())
+            conn.exec_driver_sql("COMMIT")
 
 
 @pytest.fixture
 def session(engine):
-    connection = engine.connect()
-    transaction = connection.begin()
-    db = Session(bind=connection, join_transaction_mode="create_savepoint",
-                 expire_on_commit=False)
+    # Deferred BEGIN on SQLite: the test's reads never hold the write lock that a request
+    # (run by the app in its own session) needs.
+    db = Session(engine.execution_options(deferred=True), expire_on_commit=False)
     try:
         yield db
     finally:
+        db.rollback()
         db.close()
-        transaction.rollback()
-        connection.close()
+        empty_tables(engine)
+
+
+class RequestClient(TestClient):
+    """A TestClient beside the test's session: commits it before each request (the request
+    runs in its own session, as in production) and expires it after, so that what the
+    request changed is read afresh."""
+
+    def __init__(self, app, db: Session, **kwargs):
+        super().__init__(app, **kwargs)
+        self._db = db
+
+    def send(self, *args, **kwargs):
+        self._db.commit()
+        try:
+            return super().send(*args, **kwargs)
+        finally:
+            self._db.expire_all()
 
 
 @pytest.fixture
 def client(session):
-    def override():
-        yield from request_scope(session)
-
-    fastapi_app.dependency_overrides[get_session] = override
-    with TestClient(fastapi_app) as test_client:
+    with RequestClient(fastapi_app, session) as test_client:
         yield test_client
-    fastapi_app.dependency_overrides.clear()
 
 
 @pytest.fixture

@@ -9,7 +9,15 @@ from app.config import get_settings
 from app.deps import FormDep, Now, PageUser, PageUserOptional, SessionDep, page_csrf
 from app.errors import DomainError
 from app.i18n import LANGUAGES
-from app.web import LANG_COOKIE, SESSION_COOKIE, form_error, redirect, render, safe_next
+from app.web import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    form_error,
+    redirect,
+    render,
+    safe_next,
+    signed_in,
+)
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
 
@@ -85,9 +93,9 @@ def login(
         return render(request, "accounts/login.html",
                       {"error": message, "form": {"email": email}, "next": safe_next(next, "")},
                       status_code=err.status_code)
-    old = request.state.web_session
+    old = signed_in(request)
     if old is not None:
-        service.end_web_session(session, old, now=now)
+        service.end_web_session(session, old.web_session_id, now=now)
     token = service.start_web_session(
         session, user, now=now, user_agent=request.headers.get("user-agent"), ip=_client_ip(request)
     )
@@ -99,8 +107,9 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep, now: Now):
-    if request.state.web_session is not None:
-        service.end_web_session(session, request.state.web_session, now=now)
+    old = signed_in(request)
+    if old is not None:
+        service.end_web_session(session, old.web_session_id, now=now)
     response = redirect("/")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -168,10 +168,12 @@ def web_session_for(session: Session, token: str | None, *, now: datetime) -> We
     return row
 
 
-def end_web_session(session: Session, web_session: WebSession, *, now: datetime) -> None:
-    web_session.revoked_at = now
-    session.add(web_session)
-    session.flush()
+def end_web_session(session: Session, web_session_id: int, *, now: datetime) -> None:
+    session.exec(
+        update(WebSession)
+        .where(WebSession.id == web_session_id, col(WebSession.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def revoke_all(session: Session, user: User, *, now: datetime) -> None:

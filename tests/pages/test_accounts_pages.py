@@ -2,7 +2,7 @@ from sqlmodel import select
 
 from app.accounts.models import User
 from app.web import SESSION_COOKIE
-from tests.conftest import csrf_from
+from tests.conftest import RequestClient, csrf_from
 from tests.factories import PASSWORD, make_user, page_login
 
 
@@ -111,10 +111,8 @@ def test_logout_kills_the_copied_cookie(client, session):
 
 
 def test_password_change_kills_other_sessions(client, session):
-    from fastapi.testclient import TestClient
-
     user = make_user(session)
-    other = TestClient(client.app)
+    other = RequestClient(client.app, session)
     page_login(other, user)
     page_login(client, user)
     old_cookie = client.cookies.get(SESSION_COOKIE)

@@ -4,12 +4,11 @@ import re
 
 import pytest
 from fastapi.routing import iter_route_contexts
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app.main import app
 from app.accounts.models import User
-from tests.conftest import csrf_from
+from tests.conftest import RequestClient, csrf_from
 from tests.factories import make_user, page_login
 
 REFUSED = "Biểu mẫu đã hết hạn hoặc không được gửi từ trang này."
@@ -48,7 +47,7 @@ def test_wrong_token_is_refused(signed_in, path):
 
 @pytest.mark.parametrize("path", POST_PAGES)
 def test_another_sessions_token_is_refused(signed_in, session, path):
-    other = TestClient(app)
+    other = RequestClient(app, session)
     page_login(other, make_user(session, role="organizer"))
     foreign = csrf_from(other.get("/me").text)
     response = signed_in.post(path, data={"csrf_token": foreign}, follow_redirects=False)
@@ -66,7 +65,7 @@ def test_foreign_origin_is_refused_even_with_a_token(signed_in, path):
 
 
 def test_anonymous_form_token_is_bound_to_the_visitor(client, session):
-    other = TestClient(app)
+    other = RequestClient(app, session)
     foreign = csrf_from(other.get("/register").text)
     csrf_from(client.get("/register").text)
     response = client.post("/register", data={"csrf_token": foreign, "email": "x@example.vn",

@@ -184,12 +184,12 @@ def test_author_removes_a_file_and_withdraws_from_the_page(client, session):
     award = make_award(session, status="open")
     journalist = make_user(session)
     entry = make_entry(session, award, user=journalist, files=[pdf("mot"), png()])
-    first = entry.files[0]
+    first_id, first_name = entry.files[0].id, entry.files[0].stored_name
     page_login(client, journalist)
     page = f"/entries/{entry.id}"
-    response = _post(client, f"/entries/{entry.id}/files/{first.id}/delete", {}, page)
+    response = _post(client, f"/entries/{entry.id}/files/{first_id}/delete", {}, page)
     assert response.headers["location"] == f"/entries/{entry.id}#files"
-    assert not get_storage().exists(first.stored_name)
+    assert not get_storage().exists(first_name)
     _post(client, f"/entries/{entry.id}/submit", {}, page)
     refused = _post(client, f"/entries/{entry.id}/files/{entry.files[0].id}/delete", {}, page)
     assert refused.status_code == 409

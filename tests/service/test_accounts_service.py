@@ -122,7 +122,7 @@ def test_web_session_lives_until_logout(session):
     row = service.web_session_for(session, token, now=NOW)
     assert row.user_id == user.id
     assert row.token_hash != token
-    service.end_web_session(session, row, now=NOW)
+    service.end_web_session(session, row.id, now=NOW)
     assert service.web_session_for(session, token, now=NOW) is None
 
 

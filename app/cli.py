@@ -1,12 +1,16 @@
 """The ``giaibao`` command: serve, migrate, create-user, demo."""
 
 import argparse
+import logging
 import sys
+import threading
 from pathlib import Path
 
 from app.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
 
 
 def migrate(database_url: str | None = None) -> None:
@@ -21,16 +25,36 @@ def migrate(database_url: str | None = None) -> None:
 
 
 def sweep_uploads() -> list[str]:
-    """Deletes stored files no row points at (left by a crash or a killed upload)."""
+    """Deletes what crashes left in the upload folder: ``.part`` files no running process is
+    writing, and finished files no row points at (see ``LocalStorage.sweep``)."""
     from sqlmodel import Session
 
-    from app.db import get_engine
+    from app.db import get_read_engine
     from app.entries.service import referenced_files
     from app.storage import get_storage
 
-    with Session(get_engine()) as session:
+    with Session(get_read_engine()) as session:  # never takes SQLite's write lock
         referenced = referenced_files(session)
     return get_storage().sweep(referenced)
+
+
+def start_periodic_sweep(interval_seconds: float) -> threading.Event:
+    """Runs ``sweep_uploads`` every ``interval_seconds`` in a daemon thread until the
+    returned event is set. A failing sweep is logged and tried again next time."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(interval_seconds):
+            try:
+                removed = sweep_uploads()
+            except Exception:
+                log.exception("the periodic upload sweep failed")
+                continue
+            if removed:
+                log.warning("removed %d orphan upload(s): %s", len(removed), ", ".join(removed))
+
+    threading.Thread(target=run, name="upload-sweep", daemon=True).start()
+    return stop
 
 
 def _serve(args) -> None:
@@ -41,6 +65,9 @@ def _serve(args) -> None:
     removed = sweep_uploads()
     if removed:
         print(f"Removed {len(removed)} orphan upload(s) left by an earlier run.")
+    minutes = get_settings().upload_sweep_minutes
+    if minutes > 0:
+        start_periodic_sweep(minutes * 60)
     uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
                 reload=args.reload)
 

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     env: str = "dev"
     database_url: str = "sqlite:///./giaibao.db"
     upload_dir: Path = Path("./uploads")
+    # `giaibao serve` sweeps crash leftovers from the upload folder at start-up and then every
+    # this many minutes while it runs; 0 turns the periodic sweep off.
+    upload_sweep_minutes: float = 10
     secret_key: str = DEV_SECRET
     session_days: int = 14
     token_hours: int = 12

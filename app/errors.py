@@ -63,3 +63,9 @@ class UnsupportedKind(DomainError):
 
 class TooManyAttempts(DomainError):
     status_code = 429
+
+
+class InsufficientStorage(DomainError):
+    """The server cannot store the request's file (a full disk, an unwritable folder)."""
+
+    status_code = 507

@@ -118,6 +118,10 @@ def create_app() -> FastAPI:
                 conn.execute(text("SELECT 1"))
         except Exception:
             return JSONResponse({"status": "database unavailable"}, status_code=503)
+        from app.storage import get_storage
+
+        if not get_storage().is_writable():
+            return JSONResponse({"status": "upload folder unavailable"}, status_code=503)
         return {"status": "ok"}
 
     return app

@@ -4,11 +4,30 @@ Nothing else in the app builds a path below the upload directory. Files are writ
 ``.part`` name while they stream in and renamed to their final generated name only when
 complete, so a cut-off upload never leaves a file that looks finished. The interface
 (``open_writer``/``path_of``/``delete``) is what an object store would implement.
+
+Layout of the upload directory:
+
+- entry files live directly in it, named ``[0-9a-f]{32}`` (finished) or ``[0-9a-f]{32}.part``
+  (still streaming in); these, and only these, are what ``sweep`` considers;
+- other files (exports, certificates…) live in named sub-folders, ``area("exports")``, which the
+  sweep never enters.
+
+A ``.part`` file is held under an exclusive advisory lock (``flock``) by the process writing
+it, from its creation until it is renamed or removed, so a sweep (from any process sharing the
+folder) removes a ``.part`` only when no running process is writing it: one left by a killed
+server is removed at once, a live one never.
+
+Storage failures (a full disk, a quota, a folder that cannot be created or written) raise
+``InsufficientStorage`` (507) instead of escaping as a 500.
 """
 
+import errno
+import fcntl
 import hashlib
+import logging
 import os
 import re
+import stat
 import time
 import unicodedata
 import uuid
@@ -16,8 +35,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import get_settings
+from app.errors import N_, InsufficientStorage
+
+log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 64
+
+STORED_NAME = re.compile(r"[0-9a-f]{32}")
+_SWEPT_NAME = re.compile(r"[0-9a-f]{32}(\.part)?")
+_AREA_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
+
+# The errors that mean "the server cannot store this now": answered 507, not 500.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS,
+                            errno.EFBIG, errno.ENOENT, errno.ENOTDIR})
+
+CANNOT_STORE = N_("The server cannot store files right now: its storage is full or cannot be "
+                  "written. Please try again later or tell the organizers.")
+
+
+def storage_error(err: OSError) -> Exception:
+    """The error to raise for an OSError met while storing: 507 for a storage failure."""
+    if err.errno in STORAGE_ERRNOS:
+        log.error("upload storage failure: %s", err)
+        return InsufficientStorage(CANNOT_STORE)
+    return err
 
 
 @dataclass(frozen=True)
@@ -54,18 +95,72 @@ def sniff(head: bytes) -> Sniffed | None:
     return None
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+# The extensions each sniffed content type may carry; the first is the one given.
+EXTENSIONS = {
+    "application/pdf": ("pdf",),
+    "image/jpeg": ("jpg", "jpeg", "jpe"),
+    "image/png": ("png",),
+    "image/tiff": ("tif", "tiff"),
+    "audio/wav": ("wav",),
+    "audio/mpeg": ("mp3",),
+    "audio/mp4": ("m4a", "m4b", "m4p"),
+    "video/mp4": ("mp4", "m4v"),
+    "video/quicktime": ("mov", "qt"),
+}
+
+# Characters never kept in a name: control and format characters (among them the bidi
+# embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069, the marks U+200E, U+200F
+# and U+061C, zero-width characters and the BOM), lone surrogates, line and paragraph
+# separators.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_UNSAFE = re.compile(r'[/\\:*?"<>|]')
+_EDGES = re.compile(r"^[\s.]+|[\s.]+$")
+_EXTENSION = re.compile(r"[A-Za-z0-9]{1,10}")
+MAX_NAME = 200
 
 
 def clean_filename(name: str | None) -> str:
-    """The client's file name, kept for downloads: NFC, no directories, no control chars."""
-    name = unicodedata.normalize("NFC", name or "")
+    """The client's file name, kept for downloads: NFC, no directories, no control or format
+    characters (bidi tricks included), no characters Windows refuses, no leading or trailing
+    dots and spaces; at most 200 characters."""
+    name = "".join(ch for ch in name or "" if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    name = unicodedata.normalize("NFC", name)
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("", name).strip().lstrip(".").strip()
-    if len(name) > 200:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: 190] + dot + ext[:9]) if dot and len(ext) < 10 else name[:200]
+    name = _EDGES.sub("", _UNSAFE.sub("", name))
+    if len(name) > MAX_NAME:
+        stem, ext = _split_extension(name)
+        name = (stem[: MAX_NAME - 10] + "." + ext) if ext else name[:MAX_NAME]
     return name or "tep"
+
+
+def _split_extension(name: str) -> tuple[str, str]:
+    """(stem, extension): the extension is what follows the last dot when it is 1–10 ASCII
+    letters or digits after a non-empty stem, else ''."""
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem and _EXTENSION.fullmatch(ext):
+        return stem, ext
+    return name, ""
+
+
+def download_name(filename: str | None, content_type: str) -> str:
+    """The name a stored file is shown and downloaded under: the author's name, cleaned, with
+    the extension of the kind its content was judged to be.
+
+    Only the last extension counts (it is the one an operating system opens the file by): it
+    is kept when it fits the content (``ANH.JPEG`` stays), otherwise replaced
+    (``bao-cao.hta`` that is a PDF becomes ``bao-cao.pdf``, ``anh.jpg.exe`` that is a PNG
+    becomes ``anh.jpg.png``), and a name without one gets one (``bai viet`` →
+    ``bai viet.pdf``). Applying it twice changes nothing.
+    """
+    name = clean_filename(filename)
+    allowed = EXTENSIONS.get(content_type)
+    if not allowed:
+        return name
+    stem, ext = _split_extension(name)
+    if ext.lower() in allowed:
+        return name
+    stem = stem[: MAX_NAME - len(allowed[0]) - 1]
+    return f"{stem}.{allowed[0]}"
 
 
 class SizeExceeded(Exception):
@@ -86,18 +181,36 @@ class StoredFile:
     content_type: str
 
 
+def _same_file(path: Path, fd: int) -> bool:
+    try:
+        on_disk = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 class UploadWriter:
     """Receives one file's bytes in chunks: writes, hashes, sniffs, and enforces the limit.
 
     ``accept(sniffed)`` is called once the first bytes are in; returning False stops the
-    upload at once. Call ``finish()`` on success or ``abort()`` on any failure.
+    upload at once. Call ``finish()`` on success or ``abort()`` on any failure. The ``.part``
+    file is locked (``flock``) from its creation until ``finish``/``abort``.
+    Raises ``InsufficientStorage`` when the file cannot be created, written or kept.
     """
 
     def __init__(self, storage: "LocalStorage", *, max_bytes: int, accept):
         self._storage = storage
-        self.name = uuid.uuid4().hex
-        self._part = storage.root / f"{self.name}.part"
-        self._fh = open(self._part, "wb")  # noqa: SIM115 (closed in finish/abort)
+        self.name, self._part, fd = self._create_locked_part(storage)
+        self._fh = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         self._head = b""
         self._sniffed: Sniffed | None = None
@@ -105,6 +218,23 @@ class UploadWriter:
         self._accept = accept
         self.max_bytes = max_bytes
         self.size = 0
+
+    @staticmethod
+    def _create_locked_part(storage: "LocalStorage") -> tuple[str, Path, int]:
+        """Creates a new ``.part`` and locks it. A sweep may, between the creation and the
+        lock, take the lock and remove the file: then the path no longer names our file (or
+        the lock is taken) and we start again under another name."""
+        storage.ensure_root()
+        while True:
+            name = uuid.uuid4().hex
+            part = storage.root / f"{name}.part"
+            try:
+                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            except OSError as err:
+                raise storage_error(err) from err
+            if _try_lock(fd) and _same_file(part, fd):
+                return name, part, fd
+            os.close(fd)
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
@@ -115,7 +245,10 @@ class UploadWriter:
             if len(self._head) >= SNIFF_BYTES:
                 self._check()
         self._hash.update(data)
-        self._fh.write(data)
+        try:
+            self._fh.write(data)
+        except OSError as err:
+            raise storage_error(err) from err
 
     def _check(self) -> None:
         self._checked = True
@@ -124,31 +257,74 @@ class UploadWriter:
             raise KindRefused(self._sniffed)
 
     def finish(self) -> StoredFile:
+        """Makes the file durable under its final name (data, then the rename), then
+        releases the lock. The caller records the row at once: the file is unreferenced
+        until then, and the sweep leaves unreferenced files alone while they are fresh."""
         if not self._checked:
             self._check()
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        os.replace(self._part, self._storage.root / self.name)
+        final = self._storage.root / self.name
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            os.replace(self._part, final)
+        except OSError as err:
+            raise storage_error(err) from err
+        try:
+            self._storage.sync_root()
+        except OSError as err:
+            final.unlink(missing_ok=True)
+            raise storage_error(err) from err
+        self._fh.close()  # releases the lock
         return StoredFile(self.name, self.size, self._hash.hexdigest(), self._sniffed.kind,
                           self._sniffed.content_type)
 
     def abort(self) -> None:
-        if not self._fh.closed:
+        """Removes the partial file (before releasing its lock). Never raises for the disk:
+        closing may fail to flush what a full disk refused."""
+        try:
+            self._part.unlink(missing_ok=True)
+        except OSError as err:
+            log.error("could not remove %s: %s", self._part, err)
+        try:
             self._fh.close()
-        self._part.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 class LocalStorage:
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.ensure_root()
+        except InsufficientStorage:
+            pass  # start anyway: uploads answer 507 and /healthz 503 until it is fixed
+
+    def ensure_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise storage_error(err) from err
+
+    def is_writable(self) -> bool:
+        """Whether the upload folder exists (or could be created) and may be written."""
+        try:
+            self.ensure_root()
+        except (InsufficientStorage, OSError):
+            return False
+        return self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)
+
+    def sync_root(self) -> None:
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def open_writer(self, *, max_bytes: int, accept) -> UploadWriter:
         return UploadWriter(self, max_bytes=max_bytes, accept=accept)
 
     def path_of(self, name: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{32}", name):
+        if not STORED_NAME.fullmatch(name):
             raise ValueError("not a stored file name")
         return self.root / name
 
@@ -158,21 +334,64 @@ class LocalStorage:
     def delete(self, name: str) -> None:
         self.path_of(name).unlink(missing_ok=True)
 
+    def area(self, name: str) -> Path:
+        """A sub-folder for files that are not entry uploads (exports, certificates…),
+        created if needed; the sweep never enters it."""
+        if not _AREA_NAME.fullmatch(name):
+            raise ValueError("not a storage area name")
+        path = self.root / name
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise storage_error(err) from err
+        return path
+
     def sweep(self, referenced: set[str], *, older_than_seconds: int = 600) -> list[str]:
-        """Removes parts and files no row points at (left by a crash), once untouched long
-        enough not to belong to an upload still in progress (a live upload keeps writing,
-        so its modification time stays fresh)."""
+        """Removes what crashes left behind among the entry files (regular files directly in
+        the folder named ``[0-9a-f]{32}`` or ``[0-9a-f]{32}.part``; nothing else is looked at):
+
+        - a ``.part`` whose lock it can take, whatever its age: no running process is writing
+          it (a writer holds the lock from creation to finish);
+        - a finished file no row points at, once untouched for ``older_than_seconds`` (a file
+          is renamed from ``.part`` just before its row is committed).
+        """
         removed = []
         limit = time.time() - older_than_seconds
-        for path in self.root.iterdir():
-            stem = path.name.removesuffix(".part")
-            if not re.fullmatch(r"[0-9a-f]{32}", stem):
+        try:
+            paths = list(self.root.iterdir())
+        except OSError as err:
+            log.error("cannot sweep the upload folder: %s", err)
+            return removed
+        for path in paths:
+            if not _SWEPT_NAME.fullmatch(path.name):
                 continue
-            if path.name in referenced or path.stat().st_mtime > limit:
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
                 continue
-            path.unlink(missing_ok=True)
-            removed.append(path.name)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if path.name.endswith(".part"):
+                if self._remove_abandoned_part(path):
+                    removed.append(path.name)
+            elif path.name not in referenced and info.st_mtime <= limit:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
         return removed
+
+    @staticmethod
+    def _remove_abandoned_part(path: Path) -> bool:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            if not _try_lock(fd) or not _same_file(path, fd):
+                return False  # being written, or already renamed or removed
+            path.unlink(missing_ok=True)
+            return True
+        finally:
+            os.close(fd)
 
 
 _storage: LocalStorage | None = None

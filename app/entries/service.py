@@ -29,7 +29,7 @@ from app.entries.models import (
 )
 from app.entries.rules import EntryAction, EntryStatus
 from app.errors import N_, Conflict, Invalid, NotFound, TooLarge, UnsupportedKind
-from app.storage import StoredFile, get_storage
+from app.storage import StoredFile, download_name, get_storage
 from app.text import clean_line, fold, nfc, vi_name_sort_string, vi_sort_string
 
 MB = 1024 * 1024
@@ -433,6 +433,7 @@ def attach_file(session: Session, entry_id: int, stored: StoredFile, filename: s
     """
     storage = get_storage()
     after_rollback(session, lambda: storage.delete(stored.name))
+    filename = download_name(filename, stored.content_type)
     entry = _own_entry(session, entry_id, user=user)
     rules.check_editable(entry.status)
     rules.check_new_file([f.sha256 for f in entry.files], stored.sha256)

@@ -3,7 +3,8 @@
 The multipart body is parsed as it arrives (python-multipart's push parser fed from
 ``request.stream()``) and the file part goes straight into storage while it is hashed and
 sniffed: no whole file in memory, no temporary copy, and the size limit and the kind check
-stop the upload as soon as they fail. Any failure removes the partial file.
+stop the upload as soon as they fail. Any failure removes the partial file; a storage failure
+(full disk, unwritable folder) raises ``InsufficientStorage`` (507) from the storage layer.
 """
 
 from urllib.parse import quote, unquote
@@ -78,7 +79,8 @@ async def receive_file(request: Request, *, max_bytes: int, kinds: list[str]) ->
     """Streams the ``file`` field of a multipart body into storage.
 
     Raises 413 over ``max_bytes``, 415 for a kind not in ``kinds`` (judged by content),
-    422 when there is no file or it is empty.
+    422 when there is no file or it is empty, 507 when storage cannot take it. The name
+    returned is the client's, cleaned; ``service.attach_file`` gives it its final extension.
     """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not params.get(b"boundary"):

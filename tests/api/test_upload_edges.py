@@ -3,6 +3,7 @@
 import asyncio
 import os
 
+import pytest
 from sqlmodel import func, select
 
 from app.entries.models import EntryFile
@@ -79,3 +80,61 @@ def test_openapi_documents_the_contract(client):
     upload = paths["/api/v1/entries/{entry_id}/files"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
+
+
+# Names as downloaded -------------------------------------------------------------------------
+
+def test_the_name_takes_the_contents_extension_everywhere_it_is_shown(client, session):
+    from urllib.parse import quote
+
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    headers = api_headers(client, journalist)
+    response = client.post(f"/api/v1/entries/{entry.id}/files", headers=headers,
+                           files={"file": ("Báo cáo\u202ehta.pdf.hta", pdf(), "application/pdf")})
+    assert response.status_code == 201
+    assert response.json()["filename"] == "Báo cáohta.pdf.pdf"
+    file_id = response.json()["id"]
+    download = client.get(f"/api/v1/files/{file_id}", headers=headers)
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"B_o c_ohta.pdf.pdf\"; "
+        f"filename*=UTF-8''{quote('Báo cáohta.pdf.pdf', safe='')}")
+    listed = client.get(f"/api/v1/entries/{entry.id}", headers=headers).json()
+    assert [f["filename"] for f in listed["files"]] == ["Báo cáohta.pdf.pdf"]
+
+
+# Storage failures: 507, nothing stored -------------------------------------------------------
+
+MESSAGE_VI = ("Máy chủ hiện không lưu được tệp: bộ nhớ đã đầy hoặc không ghi được. Vui lòng thử "
+              "lại sau hoặc báo cho Ban tổ chức.")
+
+
+@pytest.mark.parametrize("problem", ["full", "read-only", "uncreatable"])
+def test_a_storage_failure_answers_507_and_stores_nothing(client, session, tmp_path, monkeypatch,
+                                                          problem):
+    from app.config import get_settings
+    from tests.storage_helpers import storage_problem
+
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    headers = api_headers(client, journalist)
+    with storage_problem(problem, tmp_path) as folder:
+        monkeypatch.setattr(get_settings(), "upload_dir", folder)
+        response = client.post(f"/api/v1/entries/{entry.id}/files", headers=headers,
+                               files={"file": ("bai.pdf", pdf() + b"x" * 200_000,
+                                               "application/pdf")})
+        assert (response.status_code, response.json()) == (507, {"detail": MESSAGE_VI})
+        assert session.exec(select(func.count()).select_from(EntryFile)).one() == 0
+        assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_healthz_reports_an_unusable_upload_folder(client, tmp_path, monkeypatch):
+    from app.config import get_settings
+    from tests.storage_helpers import uncreatable_folder
+
+    monkeypatch.setattr(get_settings(), "upload_dir", uncreatable_folder(tmp_path))
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (503, {
+        "status": "upload folder unavailable"})

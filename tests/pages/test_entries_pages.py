@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from sqlmodel import select
 
 from app.awards import service as awards
@@ -223,3 +224,44 @@ def test_organizer_downloads_the_filtered_list_from_the_page(client, session):
     body = response.content.decode("utf-8-sig")
     assert entry.code in body and "Núi rừng" not in body
     assert response.headers["content-disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize("problem", ["full", "uncreatable"])
+def test_a_storage_failure_shows_the_entry_page_with_507(client, session, tmp_path, monkeypatch,
+                                                         problem):
+    from app.config import get_settings
+    from tests.storage_helpers import storage_problem
+
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    with storage_problem(problem, tmp_path) as folder:
+        monkeypatch.setattr(get_settings(), "upload_dir", folder)
+        response = client.post(f"/entries/{entry.id}/files?csrf_token={token}",
+                               files={"file": ("bai.pdf", pdf() + b"x" * 200_000,
+                                               "application/pdf")},
+                               follow_redirects=False)
+        assert response.status_code == 507
+        assert ('<div class="alert alert-error" role="alert">Máy chủ hiện không lưu được tệp: '
+                "bộ nhớ đã đầy hoặc không ghi được. Vui lòng thử lại sau hoặc báo cho Ban tổ "
+                "chức.</div>") in response.text
+        assert entry.title in response.text
+        assert not folder.exists() or list(folder.iterdir()) == []
+    session.refresh(entry)
+    assert entry.files == []
+
+
+def test_the_entry_page_shows_the_name_with_the_contents_extension(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    response = client.post(f"/entries/{entry.id}/files?csrf_token={token}",
+                           files={"file": ("anh.jpg.exe", png(), "image/png")},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert ">anh.jpg.png</a>" in page and "anh.jpg.exe" not in page

@@ -30,3 +30,35 @@ def test_migrations_reach_the_models_with_no_difference():
 def test_healthz_answers_when_the_database_does(client):
     response = client.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_the_names_migration_gives_existing_files_their_contents_extension():
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from app.cli import ROOT
+    from tests.factories import make_award, make_entry
+
+    url = fresh_database_url("names_migration")
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            entry = make_entry(session, make_award(session, status="open"))
+            file_id = entry.files[0].id
+            session.commit()
+        with engine.begin() as conn:  # a name as uploads stored them before the rule
+            conn.execute(text("UPDATE entry_file SET filename = :name WHERE id = :id"),
+                         {"name": "bao-cao\u202e.hta", "id": file_id})
+        config = Config(str(ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(ROOT / "migrations"))
+        config.attributes["database_url"] = url
+        command.downgrade(config, "9b81362d41fe")
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT filename FROM entry_file")).scalars().all()
+        assert names == ["bao-cao.pdf"]
+    finally:
+        engine.dispose()

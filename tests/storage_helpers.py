@@ -1,0 +1,55 @@
+"""Real storage failures for tests, without mocks: a full disk and a read-only folder are tiny
+tmpfs file systems mounted for the test (this needs root with CAP_SYS_ADMIN, as in our
+containers; elsewhere those tests are skipped), and a folder that cannot be created is a path
+through a regular file (works for any user, root included, unlike chmod)."""
+
+import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+@contextmanager
+def mounted_tmpfs(path: Path, options: str):
+    path.mkdir(parents=True, exist_ok=True)
+    mount = shutil.which("mount")
+    result = subprocess.run([mount or "mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                            capture_output=True, check=False) if mount else None
+    if result is None or result.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root with CAP_SYS_ADMIN")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+@contextmanager
+def full_disk(path: Path):
+    """A folder on a 64 KiB file system: writing more fails with ENOSPC."""
+    with mounted_tmpfs(path, "size=64k") as root:
+        yield root
+
+
+@contextmanager
+def read_only_folder(path: Path):
+    """A folder on a read-only file system: creating a file fails with EROFS."""
+    with mounted_tmpfs(path, "ro,size=64k") as root:
+        yield root
+
+
+def uncreatable_folder(tmp_path: Path) -> Path:
+    """A folder path that cannot be created: a regular file stands where its parent would."""
+    (tmp_path / "not-a-folder").write_bytes(b"")
+    return tmp_path / "not-a-folder" / "uploads"
+
+
+@contextmanager
+def storage_problem(kind: str, tmp_path: Path):
+    """The upload folder for each kind of failure: "full", "read-only" or "uncreatable"."""
+    if kind == "uncreatable":
+        yield uncreatable_folder(tmp_path)
+        return
+    with (full_disk if kind == "full" else read_only_folder)(tmp_path / kind) as root:
+        yield root

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 30
     default_language: str = "vi"
+    # Largest request body outside file uploads (forms, JSON), in KB: 413 beyond.
+    max_body_kb: int = 1024
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -160,7 +160,9 @@ def with_total(response: Response, total: int) -> None:
 
 
 async def _form(request: Request) -> FormData:
-    return await request.form()
+    from app.web import read_form
+
+    return await read_form(request)
 
 
 # The submitted form, read before the handler: handlers stay plain ``def`` and run in the

@@ -69,3 +69,9 @@ class InsufficientStorage(DomainError):
     """The server cannot store the request's file (a full disk, an unwritable folder)."""
 
     status_code = 507
+
+
+class BadRequest(DomainError):
+    """A body that cannot be read at all (malformed multipart, a file where text belongs)."""
+
+    status_code = 400

@@ -27,6 +27,7 @@ from app.config import get_settings
 from app.db import get_engine
 from app.deps import signed_in_for_error_page
 from app.errors import N_, DomainError, NotAuthenticated
+from app.limits import BodyLimitMiddleware
 from app.web import ROOT, RequestContextMiddleware, redirect, render
 
 API_PREFIX = "/api/v1"
@@ -58,12 +59,15 @@ async def domain_error_handler(request: Request, exc: DomainError):
 
 
 HTTP_MESSAGES = {
+    400: N_("The form could not be read. Please reload the page and try again."),
     404: N_("This page does not exist."),
     405: N_("This action is not available here."),
 }
 
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException):
+    if isinstance(exc, DomainError):  # a refusal raised while the body was read
+        return await domain_error_handler(request, exc)
     if _is_api(request) or exc.status_code < 400:
         return await http_exception_handler(request, exc)
     message = i18n.gettext(HTTP_MESSAGES.get(exc.status_code,
@@ -97,6 +101,7 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -107,6 +112,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     for module in (accounts_pages, awards_pages, entries_pages):
         app.include_router(module.router)
+    app.include_router(entries_pages.upload_router)
 
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
 

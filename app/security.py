@@ -47,4 +47,6 @@ def csrf_token_for(binding: str) -> str:
 def csrf_matches(binding: str | None, token: str | None) -> bool:
     if not binding or not token:
         return False
-    return hmac.compare_digest(csrf_token_for(binding), token)
+    # Bytes, so that a token with non-ASCII characters is simply wrong, not an error.
+    return hmac.compare_digest(csrf_token_for(binding).encode(),
+                               token.encode("utf-8", "surrogateescape"))

@@ -170,27 +170,45 @@ def _same_origin(request: Request) -> bool:
     return parts.netloc == host
 
 
-async def csrf_protect(request: Request) -> None:
-    """Every state-changing page request must carry this session's CSRF token.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# A page form holds text only: a file part is refused (400) before it is stored anywhere.
+# Files travel through the streaming upload handlers alone.
+FORM_LIMITS = {"max_files": 0, "max_fields": 200, "max_part_size": 1024 * 1024}
 
-    The token comes from the ``X-CSRF-Token`` header (scripts) or the ``csrf_token`` form
-    field; the Origin (or Referer), when the browser sends one, must be this site.
-    """
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
+
+async def read_form(request: Request):
+    """The request's form, parsed once (the body limit applies while it is read)."""
+    return await request.form(**FORM_LIMITS)
+
+
+def check_origin(request: Request) -> None:
     if not _same_origin(request):
         raise Forbidden(N_("This form was sent from another site and has been refused."))
-    token = request.headers.get("x-csrf-token") or request.query_params.get("csrf_token")
-    if token is None:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            token = form.get("csrf_token")
+
+
+def check_csrf_token(request: Request, token) -> None:
     if not csrf_matches(csrf_binding(request), token if isinstance(token, str) else None):
         raise Forbidden(
             N_("The form has expired or was not sent from this site. Please reload the page "
                "and try again.")
         )
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing page request must carry this session's CSRF token.
+
+    The token comes from the ``X-CSRF-Token`` header (scripts) or the ``csrf_token`` field
+    of a text-only form — never from the address, which ends up in logs and history; the
+    Origin (or Referer), when the browser sends one, must be this site. The streaming
+    upload checks its token itself (app.entries.uploads), before any file byte is stored.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    check_origin(request)
+    token = request.headers.get("x-csrf-token")
+    if token is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        token = (await read_form(request)).get("csrf_token")
+    check_csrf_token(request, token)
 
 
 def form_error(session: Session, err: DomainError | ValidationError) -> tuple[str, dict]:

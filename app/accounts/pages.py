@@ -1,6 +1,4 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from app.accounts import service
@@ -35,6 +33,11 @@ def _set_session_cookie(response, token: str) -> None:
         secure=not settings.is_dev,
         path="/",
     )
+
+
+def _text(form, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def _client_ip(request: Request) -> str | None:
@@ -76,14 +79,8 @@ def login_form(request: Request, user: PageUserOptional, next: str | None = None
 
 
 @router.post("/login")
-def login(
-    request: Request,
-    session: SessionDep,
-    now: Now,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
-):
+def login(request: Request, form: FormDep, session: SessionDep, now: Now):
+    email, password, next = (_text(form, name) for name in ("email", "password", "next"))
     try:
         user = service.authenticate(
             session, email=email, password=password, address=_client_ip(request), now=now
@@ -135,14 +132,10 @@ def update_profile(request: Request, form: FormDep, user: PageUser, session: Ses
 
 
 @router.post("/me/password")
-def change_password(
-    request: Request,
-    user: PageUser,
-    session: SessionDep,
-    now: Now,
-    current_password: Annotated[str, Form()] = "",
-    new_password: Annotated[str, Form()] = "",
-):
+def change_password(request: Request, form: FormDep, user: PageUser, session: SessionDep,
+                    now: Now):
+    current_password, new_password = (_text(form, n) for n in ("current_password",
+                                                                "new_password"))
     try:
         service.change_password(
             session, user,

@@ -1,3 +1,5 @@
+from functools import partial
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -25,9 +27,12 @@ from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
 from app.errors import DomainError
-from app.web import form_error, redirect, render
+from app.web import check_csrf_token, check_origin, csrf_protect, form_error, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
+# The streaming upload checks its CSRF token itself, from the header or from the field that
+# precedes the file, so that no page form's file is ever parsed by the generic CSRF check.
+upload_router = APIRouter(include_in_schema=False)
 PageJournalist = page_role(Role.journalist)
 
 ENTRY_FIELDS = ("title", "summary", "outlet", "published_on", "url", "series_parts")
@@ -161,16 +166,24 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-@router.post("/entries/{entry_id}/files")
+@upload_router.post("/entries/{entry_id}/files")
 async def upload_file(entry_id: Id, request: Request, session: SessionDep, user: PageUser,
                       now: Now):
     """The page's upload: the browser's script sends it with a progress bar (and gets JSON);
     without script the form posts here and is redirected. The CSRF token travels in the
-    X-CSRF-Token header or the query string, never after the file in the body."""
+    X-CSRF-Token header (script) or in the form's first field, before the file."""
+    check_origin(request)
+    header_token = request.headers.get("x-csrf-token")
+    if header_token is not None:
+        check_csrf_token(request, header_token)
+    elif not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        await csrf_protect(request)  # not an upload at all: the usual text-only check
     try:
         max_bytes, kinds = await run_in_threadpool(service.upload_limits, session, entry_id,
                                                    user=user)
-        stored, filename = await receive_file(request, max_bytes=max_bytes, kinds=kinds)
+        stored, filename = await receive_file(
+            request, max_bytes=max_bytes, kinds=kinds,
+            csrf=None if header_token is not None else partial(check_csrf_token, request))
         row = await run_in_threadpool(service.attach_file, session, entry_id, stored, filename,
                                       user=user, now=now)
     except DomainError as err:

@@ -64,8 +64,8 @@ def test_upload_without_script_then_submit_shows_the_code(client, session):
     html = client.get(f"/entries/{entry.id}").text
     action = re.search(r'id="upload-form" method="post" enctype="multipart/form-data" '
                        r'class="card form upload"\s+action="([^"]+)"', html).group(1)
-    response = client.post(action.replace("&amp;", "&"), files={"file": ("trang-bao.pdf", pdf(),
-                                                                         "application/pdf")},
+    response = client.post(action, data={"csrf_token": csrf_from(html)},
+                           files={"file": ("trang-bao.pdf", pdf(), "application/pdf")},
                            follow_redirects=False)
     assert response.status_code == 303
     receipt = client.get(response.headers["location"]).text
@@ -103,6 +103,53 @@ def test_upload_needs_the_csrf_token(client, session):
                                                                         "application/pdf")})
     assert response.status_code == 403
     assert entry.files == []
+
+
+def _upload_dir_names() -> set[str]:
+    from app.storage import get_storage
+
+    return {p.name for p in get_storage().root.iterdir()}
+
+
+def test_page_upload_takes_its_token_from_the_field_before_the_file(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    before = _upload_dir_names()
+    # In the address (where logs would keep it): refused, nothing stored.
+    in_url = client.post(f"/entries/{entry.id}/files?csrf_token={token}",
+                         files={"file": ("a.pdf", pdf(), "application/pdf")})
+    assert in_url.status_code == 403
+    # After the file: refused too, before the file is stored.
+    boundary = "b0undary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n").encode() + pdf() + (
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{token}\r\n--{boundary}--\r\n").encode()
+    after = client.post(f"/entries/{entry.id}/files", content=body,
+                        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert after.status_code == 403
+    assert "Biểu mẫu đã hết hạn" in after.text
+    assert _upload_dir_names() == before
+    assert entry.files == []
+    # Before the file, as the page's form sends it: stored.
+    ok = client.post(f"/entries/{entry.id}/files", data={"csrf_token": token},
+                     files={"file": ("a.pdf", pdf(), "application/pdf")}, follow_redirects=False)
+    assert ok.status_code == 303
+    assert len(entry.files) == 1
+
+
+def test_the_upload_form_carries_its_token_in_the_body_not_the_address(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    page_login(client, journalist)
+    html = client.get(f"/entries/{entry.id}").text
+    assert "csrf_token=" not in html
+    form = html[html.index('id="upload-form"'):html.index("</form>", html.index('id="upload-form"'))]
+    assert form.index('name="csrf_token"') < form.index('name="file"')
 
 
 def test_submit_without_file_shows_why(client, session):
@@ -239,7 +286,7 @@ def test_a_storage_failure_shows_the_entry_page_with_507(client, session, tmp_pa
     token = csrf_from(client.get(f"/entries/{entry.id}").text)
     with storage_problem(problem, tmp_path) as folder:
         monkeypatch.setattr(get_settings(), "upload_dir", folder)
-        response = client.post(f"/entries/{entry.id}/files?csrf_token={token}",
+        response = client.post(f"/entries/{entry.id}/files", data={"csrf_token": token},
                                files={"file": ("bai.pdf", pdf() + b"x" * 200_000,
                                                "application/pdf")},
                                follow_redirects=False)
@@ -259,7 +306,7 @@ def test_the_entry_page_shows_the_name_with_the_contents_extension(client, sessi
     entry = make_entry(session, award, user=journalist, files=[])
     page_login(client, journalist)
     token = csrf_from(client.get(f"/entries/{entry.id}").text)
-    response = client.post(f"/entries/{entry.id}/files?csrf_token={token}",
+    response = client.post(f"/entries/{entry.id}/files", data={"csrf_token": token},
                            files={"file": ("anh.jpg.exe", png(), "image/png")},
                            follow_redirects=False)
     assert response.status_code == 303

@@ -33,6 +33,19 @@ def sweep_uploads() -> list[str]:
     return get_storage().sweep(referenced)
 
 
+def sweep_login_counters() -> int:
+    """Deletes failed-login counters idle for longer than the throttling window."""
+    from sqlmodel import Session
+
+    from app.accounts.service import sweep_login_counters as sweep
+    from app.db import get_engine, utcnow
+
+    with Session(get_engine()) as session:
+        removed = sweep(session, now=utcnow())
+        session.commit()
+    return removed
+
+
 def _serve(args) -> None:
     import uvicorn
 
@@ -41,6 +54,7 @@ def _serve(args) -> None:
     removed = sweep_uploads()
     if removed:
         print(f"Removed {len(removed)} orphan upload(s) left by an earlier run.")
+    sweep_login_counters()
     uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
                 reload=args.reload)
 

@@ -36,7 +36,9 @@ def _is_api(request: Request) -> bool:
 async def domain_error_handler(request: Request, exc: DomainError):
     message = exc.translated(i18n.gettext)
     if _is_api(request):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        headers = dict(exc.headers)
+        if isinstance(exc, NotAuthenticated):
+            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse({"detail": message}, status_code=exc.status_code, headers=headers)
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

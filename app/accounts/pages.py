@@ -82,9 +82,12 @@ def login(
         )
     except DomainError as err:
         message, _ = form_error(session, err)
-        return render(request, "accounts/login.html",
-                      {"error": message, "form": {"email": email}, "next": safe_next(next, "")},
-                      status_code=err.status_code)
+        response = render(request, "accounts/login.html",
+                          {"error": message, "form": {"email": email},
+                           "next": safe_next(next, "")},
+                          status_code=err.status_code)
+        response.headers.update(err.headers)
+        return response
     old = request.state.web_session
     if old is not None:
         service.end_web_session(session, old, now=now)

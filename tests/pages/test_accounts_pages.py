@@ -87,9 +87,12 @@ def test_login_is_throttled_on_pages_too(client, session):
     from app.deps import get_now
 
     client.app.dependency_overrides[get_now] = lambda: datetime(2026, 11, 1, 9, tzinfo=UTC)
-    make_user(session, email="a@example.vn")
-    responses = [_post(client, "/login", {"email": "a@example.vn", "password": "x"})
-                 for _ in range(6)]
+    try:
+        make_user(session, email="a@example.vn")
+        responses = [_post(client, "/login", {"email": "a@example.vn", "password": "x"})
+                     for _ in range(6)]
+    finally:
+        client.app.dependency_overrides.pop(get_now, None)
     assert [r.status_code for r in responses] == [401, 401, 401, 401, 401, 429]
     refused = responses[-1]
     assert refused.headers["retry-after"] == "900"

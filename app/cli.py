@@ -57,6 +57,19 @@ def start_periodic_sweep(interval_seconds: float) -> threading.Event:
     return stop
 
 
+def sweep_login_counters() -> int:
+    """Deletes failed-login counters idle for longer than the throttling window."""
+    from sqlmodel import Session
+
+    from app.accounts.service import sweep_login_counters as sweep
+    from app.db import get_engine, utcnow
+
+    with Session(get_engine()) as session:
+        removed = sweep(session, now=utcnow())
+        session.commit()
+    return removed
+
+
 def _serve(args) -> None:
     import uvicorn
 
@@ -68,6 +81,7 @@ def _serve(args) -> None:
     minutes = get_settings().upload_sweep_minutes
     if minutes > 0:
         start_periodic_sweep(minutes * 60)
+    sweep_login_counters()
     uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
                 reload=args.reload)
 

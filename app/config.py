@@ -21,10 +21,16 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     session_days: int = 14
     token_hours: int = 12
-    # Failed-login throttling: more than N failures inside the window answers 429.
+    # Failed-login throttling (see app.accounts.rules): 429 with Retry-After once one account
+    # from one address, or one address overall, has failed N times inside the window; after
+    # the free failures of an account from addresses it never signed in from, each further
+    # attempt waits 2, 4, 8 … seconds (at most the window) since the last failure.
     login_window_minutes: int = 15
-    login_max_failures_per_account: int = 5
+    login_max_failures_per_pair: int = 5
+    login_free_failures_per_account: int = 5
     login_max_failures_per_address: int = 30
+    # How many addresses per account are remembered as ones it signed in from.
+    login_known_addresses: int = 10
     default_language: str = "vi"
     # Largest request body outside file uploads (forms, JSON), in KB: 413 beyond.
     max_body_kb: int = 1024

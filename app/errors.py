@@ -12,6 +12,7 @@ def N_(message: str) -> str:
 
 class DomainError(Exception):
     status_code = 400
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, *, field: str | None = None, keep_changes: bool = False,
                  **params):
@@ -62,8 +63,13 @@ class UnsupportedKind(DomainError):
 
 
 class TooManyAttempts(DomainError):
+    """Refused for now; ``retry_after`` seconds is sent as the Retry-After header."""
+
     status_code = 429
 
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.headers = {"Retry-After": str(retry_after)}
 
 class InsufficientStorage(DomainError):
     """The server cannot store the request's file (a full disk, an unwritable folder)."""

@@ -50,12 +50,14 @@ async def error_page(request: Request, message: str, status_code: int, headers=N
 async def domain_error_handler(request: Request, exc: DomainError):
     message = exc.translated(i18n.gettext)
     if _is_api(request):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        headers = dict(exc.headers or {})
+        if isinstance(exc, NotAuthenticated):
+            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse({"detail": message}, status_code=exc.status_code, headers=headers)
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(f"/login?next={quote(target)}")
-    return await error_page(request, message, exc.status_code)
+    return await error_page(request, message, exc.status_code, headers=exc.headers or None)
 
 
 HTTP_MESSAGES = {

@@ -1,6 +1,12 @@
 """Imports every table so that SQLModel.metadata knows them all (Alembic, tests)."""
 
-from app.accounts.models import ApiToken, LoginFailure, User, WebSession  # noqa: F401
+from app.accounts.models import (  # noqa: F401
+    ApiToken,
+    KnownAddress,
+    LoginThrottle,
+    User,
+    WebSession,
+)
 from app.audit.models import AuditEntry  # noqa: F401
 from app.awards.models import Award, Category  # noqa: F401
 from app.entries.models import Entry, EntryAuthor, EntryFile  # noqa: F401

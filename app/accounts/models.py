@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Index
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.accounts.rules import Role
@@ -81,16 +81,31 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class LoginFailure(SQLModel, table=True):
-    """One failed login, counted per account and per address (shared by all app processes)."""
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins counted on one key (an account, an address, or the pair), shared by
+    every app process. One row per key, locked while an attempt is checked and counted."""
 
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_kind_key_at", "kind", "key", "at"),)
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=10)
-    key: str = Field(max_length=320)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    scope: str = Field(max_length=10)
+    key: str = Field(max_length=400)
+    failures: int = 0
+    first_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class KnownAddress(SQLModel, table=True):
+    """An address the account has signed in from: failures elsewhere do not slow it down."""
+
+    __tablename__ = "known_address"
+    __table_args__ = (UniqueConstraint("user_id", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    address: str = Field(max_length=64)
+    last_login_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class TokenOut(BaseModel):

@@ -87,9 +87,12 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
         )
     except DomainError as err:
         message, _ = form_error(session, err)
-        return render(request, "accounts/login.html",
-                      {"error": message, "form": {"email": email}, "next": safe_next(next, "")},
-                      status_code=err.status_code)
+        response = render(request, "accounts/login.html",
+                          {"error": message, "form": {"email": email},
+                           "next": safe_next(next, "")},
+                          status_code=err.status_code)
+        response.headers.update(err.headers)
+        return response
     old = signed_in(request)
     if old is not None:
         service.end_web_session(session, old.web_session_id, now=now)

@@ -1,11 +1,17 @@
 """Account rules: roles, what a password and an e-mail must be, login throttling."""
 
+import math
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
 from app.errors import N_, Invalid
+from app.text import fold
 
 
 class Role(StrEnum):
@@ -14,32 +20,94 @@ class Role(StrEnum):
     organizer = "organizer"
 
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
+# A word of the name shorter than this may stand in a password ("an", "van", "thi").
+MIN_NAME_WORD = 4
+# An e-mail local part shorter than this may stand in a password.
+MIN_LOCAL_PART = 3
+
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
-def check_password(password: str) -> None:
+@lru_cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (read once), lower-cased."""
+    with COMMON_PASSWORDS_FILE.open(encoding="utf-8") as lines:
+        return frozenset(
+            line.rstrip("\n").lower() for line in lines if line.strip() and not line.startswith("#")
+        )
+
+
+def _squeeze(text: str) -> str:
+    """Folded for comparing a password with a name: no diacritics, lower case, no spaces."""
+    return "".join(fold(unicodedata.normalize("NFKC", text)).split())
+
+
+def check_password(password: str, *, email: str | None = None, full_name: str | None = None,
+                   field: str = "password") -> None:
+    """Refuse a password that is too short or long, common, or made of the person's e-mail
+    or name. Raises Invalid on ``field``."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             N_("The password must have at least {n} characters."),
-            field="password",
+            field=field,
             n=MIN_PASSWORD_LENGTH,
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise Invalid(
             N_("The password must have at most {n} characters."),
-            field="password",
+            field=field,
             n=MAX_PASSWORD_LENGTH,
         )
+    if email_fold(password) in common_passwords() or password.lower() in common_passwords():
+        raise Invalid(
+            N_("This password is one of the most commonly used; please choose another."),
+            field=field,
+        )
+    squeezed = _squeeze(password)
+    local = _squeeze(email.rpartition("@")[0]) if email and "@" in email else ""
+    if len(local) >= MIN_LOCAL_PART and local in squeezed:
+        raise Invalid(
+            N_("The password must not contain your e-mail address."), field=field
+        )
+    if full_name:
+        whole = _squeeze(full_name)
+        words = [_squeeze(word) for word in full_name.split()]
+        if (whole and whole in squeezed) or any(
+            len(word) >= MIN_NAME_WORD and word in squeezed for word in words
+        ):
+            raise Invalid(N_("The password must not contain your name."), field=field)
+
+
+def email_fold(text: str) -> str:
+    """NFKC and case folding: full-width letters, ligatures ("ﬁ") and case variants of an
+    address become one string."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
 def normalize_email(email: str) -> str:
-    """A syntactically valid address, lower-cased so that one person has one account."""
+    """The canonical form of an address, so that one person has one account.
+
+    Look-alike forms (full-width characters, ligatures, upper case, an IDNA ``xn--`` domain)
+    give the same string: NFKC and case folding first, then ``email_validator``, which accepts
+    internationalised addresses and returns the domain in its Unicode form, then folding again.
+    Lower-case ASCII addresses come back unchanged.
+    """
     try:
-        result = validate_email(email.strip(), check_deliverability=False)
+        result = validate_email(email_fold(email.strip()), check_deliverability=False)
     except EmailNotValidError:
         raise Invalid(N_("This is not a valid e-mail address."), field="email") from None
-    return result.normalized.lower()
+    return email_fold(result.normalized)
+
+
+def login_key(email: str) -> str:
+    """The account an attempt is counted against: the canonical address, or (for input that
+    is not an address) its folded form, so that every attempt is counted the same way."""
+    try:
+        return normalize_email(email)
+    except Invalid:
+        return email_fold(email.strip())[:320]
 
 
 def check_role(role: str) -> Role:
@@ -49,13 +117,95 @@ def check_role(role: str) -> Role:
         raise Invalid(N_("Unknown role."), field="role") from None
 
 
-def throttle_window_start(now: datetime, minutes: int) -> datetime:
-    return now - timedelta(minutes=minutes)
+# Login throttling. Failures are counted on three kinds of key; each check returns the seconds
+# the attempt must wait (0: allowed).
 
 
-def is_throttled(failures: int, limit: int) -> bool:
-    """Refuse once the failures inside the window have reached the limit."""
-    return failures >= limit
+class ThrottleScope(StrEnum):
+    pair = "pair"  # one account from one address: a hard limit per window
+    account = "account"  # one account from addresses it never signed in from: growing delays
+    address = "address"  # one address, whatever the account: a hard limit per window
+
+
+@dataclass(frozen=True)
+class Failures:
+    """The failed attempts counted on one key since ``first_at``."""
+
+    count: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+def current(failures: Failures, *, scope: ThrottleScope, now: datetime,
+            window: timedelta) -> Failures:
+    """The failures still counted at ``now``: a hard limit forgets them a window after the
+    first one; growing delays forget them after a quiet window since the last one."""
+    start = failures.last_at if scope is ThrottleScope.account else failures.first_at
+    if start is None or now - start >= window:
+        return Failures()
+    return failures
+
+
+def limit_wait(failures: Failures, *, limit: int, now: datetime, window: timedelta) -> int:
+    """A hard limit: once ``limit`` failures were counted, wait until the window ends."""
+    if failures.count < limit or failures.first_at is None:
+        return 0
+    return _seconds(failures.first_at + window - now)
+
+
+def backoff_delay(count: int, *, free: int, window: timedelta) -> timedelta:
+    """After ``free`` failures, each attempt waits 2, 4, 8 … seconds after the last failure,
+    never more than the window."""
+    if count < free:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(count - free + 1, 30)), window)
+
+
+def backoff_wait(failures: Failures, *, free: int, now: datetime, window: timedelta) -> int:
+    if failures.last_at is None:
+        return 0
+    return _seconds(failures.last_at + backoff_delay(failures.count, free=free, window=window)
+                    - now)
+
+
+def after_failure(failures: Failures, *, now: datetime) -> Failures:
+    """The counter once one more failure is recorded (on a counter already made current)."""
+    return replace(failures, count=failures.count + 1, first_at=failures.first_at or now,
+                   last_at=now)
+
+
+@dataclass(frozen=True)
+class ThrottleLimits:
+    window: timedelta
+    per_pair: int
+    account_free: int
+    per_address: int
+
+
+def throttle_wait(scope: ThrottleScope, failures: Failures, *, limits: ThrottleLimits,
+                  now: datetime) -> int:
+    """Seconds the next attempt on this key must wait (0: it may go ahead)."""
+    failures = current(failures, scope=scope, now=now, window=limits.window)
+    if scope is ThrottleScope.account:
+        return backoff_wait(failures, free=limits.account_free, now=now, window=limits.window)
+    limit = limits.per_pair if scope is ThrottleScope.pair else limits.per_address
+    return limit_wait(failures, limit=limit, now=now, window=limits.window)
+
+
+def throttle_keys(account: str, address: str, *, known: bool) -> list[tuple[ThrottleScope, str]]:
+    """The counters an attempt is checked and counted on, in the order they are locked.
+
+    From an address the account has signed in from before, only the pair and the address
+    count: a stranger's failures elsewhere do not slow the owner down.
+    """
+    keys = [(ThrottleScope.address, address), (ThrottleScope.pair, f"{address} {account}")]
+    if not known:
+        keys.insert(0, (ThrottleScope.account, account))
+    return keys
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(0, math.ceil(delta.total_seconds()))
 
 
 ROLE_LABELS = {

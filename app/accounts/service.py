@@ -1,13 +1,19 @@
 """Accounts: registration, sign-in with throttling, sessions, API tokens, profiles."""
 
+import math
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select, update
 
 from app.accounts import rules
 from app.accounts.models import (
     ApiToken,
-    LoginFailure,
+    KnownAddress,
+    LoginThrottle,
     PasswordChange,
     User,
     UserCreate,
@@ -31,14 +37,21 @@ def _clean_profile(data: UserProfile) -> dict:
 
 
 def _new_user(session: Session, data: UserCreate | UserRegister, role: Role) -> User:
+    """A new account, refused with 409 when the canonical e-mail is taken, also by a
+    registration running in parallel (the unique index, inside a savepoint so that the
+    request's session stays usable)."""
     email = rules.normalize_email(data.email)
-    rules.check_password(data.password)
     profile = _clean_profile(UserProfile.model_validate(data.model_dump()))
+    rules.check_password(data.password, email=email, full_name=profile["full_name"])
+    taken = Conflict(N_("An account with this e-mail already exists."), field="email")
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
-        raise Conflict(N_("An account with this e-mail already exists."), field="email")
+        raise taken
     user = User(email=email, password_hash=hash_password(data.password), role=role, **profile)
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise taken from None
     return user
 
 
@@ -89,47 +102,155 @@ def update_profile(session: Session, user: User, data: UserProfile) -> User:
     return user
 
 
-def _failures(session: Session, kind: str, key: str, since: datetime) -> int:
+def _limits() -> rules.ThrottleLimits:
+    settings = get_settings()
+    return rules.ThrottleLimits(
+        window=timedelta(minutes=settings.login_window_minutes),
+        per_pair=settings.login_max_failures_per_pair,
+        account_free=settings.login_free_failures_per_account,
+        per_address=settings.login_max_failures_per_address,
+    )
+
+
+def _is_known_address(session: Session, user: User | None, address: str) -> bool:
+    if user is None or address == UNKNOWN_ADDRESS:
+        return False
     return session.exec(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.kind == kind, LoginFailure.key == key, LoginFailure.at >= since)
-    ).one()
+        select(KnownAddress.id).where(KnownAddress.user_id == user.id,
+                                      KnownAddress.address == address)
+    ).first() is not None
+
+
+def _key_filter(keys: list[tuple[str, str]]):
+    return or_(*(and_(LoginThrottle.scope == scope, LoginThrottle.key == key)
+                 for scope, key in keys))
+
+
+def _counters(session: Session, keys, *, lock: bool) -> dict[tuple[str, str], LoginThrottle]:
+    """The counter rows of ``keys``; with ``lock``, locked (in one order) until the commit."""
+    query = select(LoginThrottle).where(_key_filter(keys))
+    if lock:
+        query = query.order_by(LoginThrottle.scope, LoginThrottle.key).with_for_update()
+    rows = session.exec(query.execution_options(populate_existing=True)).all()
+    return {(row.scope, row.key): row for row in rows}
+
+
+def _lock_new_counters(session: Session, keys) -> dict[tuple[str, str], LoginThrottle]:
+    """Create the missing counter rows (an upsert, safe in parallel), then lock all of them."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    for _ in range(3):
+        session.exec(
+            insert(LoginThrottle)
+            .values([{"scope": scope, "key": key, "failures": 0} for scope, key in keys])
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+        )
+        rows = _counters(session, keys, lock=True)
+        if len(rows) == len(keys):
+            return rows
+    raise RuntimeError("login counters vanished while being locked")  # pragma: no cover
+
+
+def _state(row: LoginThrottle | None) -> rules.Failures:
+    if row is None:
+        return rules.Failures()
+    return rules.Failures(count=row.failures, first_at=row.first_at, last_at=row.last_at)
+
+
+def _check(rows, keys, *, limits: rules.ThrottleLimits, now: datetime) -> None:
+    wait = max(
+        rules.throttle_wait(rules.ThrottleScope(scope), _state(rows.get((scope, key))),
+                            limits=limits, now=now)
+        for scope, key in keys
+    )
+    if wait > 0:
+        if wait < 120:
+            raise TooManyAttempts(
+                N_("Too many failed sign-in attempts. Please wait {seconds} seconds and try "
+                   "again."),
+                seconds=wait, retry_after=wait,
+            )
+        raise TooManyAttempts(
+            N_("Too many failed sign-in attempts. Please wait {minutes} minutes and try again."),
+            minutes=math.ceil(wait / 60), retry_after=wait,
+        )
+
+
+def _remember_address(session: Session, user: User, address: str, now: datetime) -> None:
+    """Record a successful sign-in's address, keeping only the most recent few."""
+    if address == UNKNOWN_ADDRESS:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(KnownAddress).values(user_id=user.id, address=address,
+                                            last_login_at=now)
+    session.exec(statement.on_conflict_do_update(
+        index_elements=["user_id", "address"], set_={"last_login_at": now}
+    ))
+    stale = session.exec(
+        select(KnownAddress.id)
+        .where(KnownAddress.user_id == user.id)
+        .order_by(col(KnownAddress.last_login_at).desc(), col(KnownAddress.id).desc())
+        .offset(get_settings().login_known_addresses)
+    ).all()
+    if stale:
+        session.exec(delete(KnownAddress).where(col(KnownAddress.id).in_(stale)))
+
+
+UNKNOWN_ADDRESS = "unknown"
 
 
 def authenticate(
     session: Session, *, email: str, password: str, address: str | None, now: datetime
 ) -> User:
-    """Check a password, refusing with 429 once an account or address has failed too often.
+    """Check a password, refusing with 429 (and the seconds to wait) while throttled.
 
-    A failure is recorded in the database (shared by every app process) and the error asks
-    the request to keep it (``keep_changes``) although the request fails. The message is the
-    same whether or not the e-mail exists, and so is the time taken (a dummy hash is verified).
+    Failures are counted per account and address, per address, and per account from
+    addresses it has not signed in from before (growing delays; see rules.throttle_keys), in
+    rows shared by every app process. The counters are read first so that a throttled attempt
+    costs no hash; after the password is checked they are locked and checked again before a
+    failure is counted, so that parallel attempts cannot pass the limit together. A failure
+    asks the request to keep its changes (``keep_changes``) although the request fails. The
+    message and the time taken are the same whether or not the e-mail exists (a dummy hash is
+    verified).
     """
-    settings = get_settings()
-    key = email.strip().lower()
-    since = rules.throttle_window_start(now, settings.login_window_minutes)
-    address = address or "unknown"
-    if rules.is_throttled(
-        _failures(session, "account", key, since), settings.login_max_failures_per_account
-    ) or rules.is_throttled(
-        _failures(session, "address", address, since), settings.login_max_failures_per_address
-    ):
-        raise TooManyAttempts(
-            N_("Too many failed sign-in attempts. Please wait {minutes} minutes and try again."),
-            minutes=settings.login_window_minutes,
-        )
+    limits = _limits()
+    key = rules.login_key(email)
+    address = (address or UNKNOWN_ADDRESS)[:64]
     user = session.exec(select(User).where(User.email == key)).first()
+    keys = rules.throttle_keys(key, address, known=_is_known_address(session, user, address))
+    _check(_counters(session, keys, lock=False), keys, limits=limits, now=now)
     ok = verify_password(password, user.password_hash if user else None)
-    if not ok or user is None or not user.is_active:
-        session.add(LoginFailure(kind="account", key=key, at=now))
-        session.add(LoginFailure(kind="address", key=address, at=now))
+    if ok and user is not None and user.is_active:
+        rows = _counters(session, keys, lock=True)
+        _check(rows, keys, limits=limits, now=now)
+        pair = rows.get((rules.ThrottleScope.pair, keys[-1][1]))
+        if pair is not None:
+            pair.failures, pair.first_at, pair.last_at = 0, None, now
+            session.add(pair)
+        _remember_address(session, user, address, now)
         session.flush()
-        raise NotAuthenticated(N_("Wrong e-mail or password."), keep_changes=True)
-    session.exec(
-        delete(LoginFailure).where(LoginFailure.kind == "account", LoginFailure.key == key)
-    )
-    return user
+        return user
+    rows = _lock_new_counters(session, keys)
+    _check(rows, keys, limits=limits, now=now)
+    for scope, counter_key in keys:
+        row = rows[(scope, counter_key)]
+        state = rules.after_failure(
+            rules.current(_state(row), scope=rules.ThrottleScope(scope), now=now,
+                          window=limits.window),
+            now=now,
+        )
+        row.failures, row.first_at, row.last_at = state.count, state.first_at, state.last_at
+        session.add(row)
+    session.flush()
+    raise NotAuthenticated(N_("Wrong e-mail or password."), keep_changes=True)
+
+
+def sweep_login_counters(session: Session, *, now: datetime) -> int:
+    """Delete counters idle for longer than the window (they count nothing any more)."""
+    cutoff = now - _limits().window
+    result = session.exec(delete(LoginThrottle).where(col(LoginThrottle.last_at) < cutoff))
+    return result.rowcount
 
 
 def start_web_session(
@@ -193,7 +314,8 @@ def revoke_all(session: Session, user: User, *, now: datetime) -> None:
 def change_password(session: Session, user: User, data: PasswordChange, *, now: datetime) -> None:
     if not verify_password(data.current_password, user.password_hash):
         raise Invalid(N_("The current password is wrong."), field="current_password")
-    rules.check_password(data.new_password)
+    rules.check_password(data.new_password, email=user.email, full_name=user.full_name,
+                         field="new_password")
     user.password_hash = hash_password(data.new_password)
     session.add(user)
     revoke_all(session, user, now=now)

@@ -6,7 +6,7 @@ format characters (bidi tricks) removed, and the extension of the kind the conte
 to be. The rule is idempotent, so running it on names already right changes nothing.
 
 Revision ID: c4e1a7d2f305
-Revises: 9b81362d41fe
+Revises: fbb61f04d0df
 Create Date: 2026-11-29 09:00:00
 """
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 from app.storage import download_name
 
 revision: str = 'c4e1a7d2f305'
-down_revision: str | None = '9b81362d41fe'
+down_revision: str | None = 'fbb61f04d0df'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -47,7 +47,7 @@ def test_register_errors_show_the_form_again_with_the_message(client, session):
     response = _post(client, "/register", {
         "email": "moi@example.vn", "password": "ngan", "full_name": "Hoàng Thị Mai"})
     assert response.status_code == 422
-    assert "Mật khẩu phải có ít nhất 8 ký tự." in response.text
+    assert "Mật khẩu phải có ít nhất 10 ký tự." in response.text
     assert 'value="Hoàng Thị Mai"' in response.text
     assert "ngan" not in response.text.split("<main")[1]
     assert session.exec(select(User).where(User.email == "moi@example.vn")).first() is None
@@ -82,10 +82,51 @@ def test_wrong_login_shows_the_form_again(client, session):
 
 
 def test_login_is_throttled_on_pages_too(client, session):
-    make_user(session, email="a@example.vn")
-    codes = [_post(client, "/login", {"email": "a@example.vn", "password": "x"}).status_code
-             for _ in range(6)]
-    assert codes == [401, 401, 401, 401, 401, 429]
+    from datetime import UTC, datetime
+
+    from app.deps import get_now
+
+    client.app.dependency_overrides[get_now] = lambda: datetime(2026, 11, 1, 9, tzinfo=UTC)
+    try:
+        make_user(session, email="a@example.vn")
+        responses = [_post(client, "/login", {"email": "a@example.vn", "password": "x"})
+                     for _ in range(6)]
+    finally:
+        client.app.dependency_overrides.pop(get_now, None)
+    assert [r.status_code for r in responses] == [401, 401, 401, 401, 401, 429]
+    refused = responses[-1]
+    assert refused.headers["retry-after"] == "900"
+    assert '<div class="alert alert-error" role="alert">Đăng nhập sai quá nhiều lần. ' \
+           'Vui lòng chờ 15 phút rồi thử lại.</div>' in refused.text
+    assert 'value="a@example.vn"' in refused.text
+
+
+def test_register_refuses_a_password_with_the_name_on_its_field(client, session):
+    response = _post(client, "/register", {
+        "email": "moi@example.vn", "password": "Hoàng Thị Mai 1990", "full_name": "Hoàng Thị Mai"})
+    assert response.status_code == 422
+    assert '<p class="field-error" id="e-password">Mật khẩu không được chứa họ tên của bạn.</p>' \
+        in response.text
+    assert session.exec(select(User).where(User.email == "moi@example.vn")).first() is None
+
+
+def test_register_a_full_width_look_alike_is_refused(client, session):
+    make_user(session, email="phongvien1@giaibao.vn")
+    response = _post(client, "/register", {
+        "email": "ｐｈｏｎｇｖｉｅｎ１＠ｇｉａｉｂａｏ．ｖｎ", "password": "mat-khau-an-toan",
+        "full_name": "Hoàng Thị Mai"})
+    assert response.status_code == 422
+    assert '<p class="field-error" id="e-email">Đã có tài khoản dùng e-mail này.</p>' \
+        in response.text
+
+
+def test_password_change_refuses_a_common_password_on_its_field(client, session):
+    page_login(client, make_user(session))
+    response = _post(client, "/me/password",
+                     {"current_password": PASSWORD, "new_password": "1q2w3e4r5t"}, page="/me")
+    assert response.status_code == 422
+    assert ('<p class="field-error" id="e-new_password">Mật khẩu này thuộc nhóm mật khẩu phổ '
+            'biến nhất, dễ bị đoán; vui lòng chọn mật khẩu khác.</p>') in response.text
 
 
 def test_login_redirects_to_next_but_only_on_site(client, session):

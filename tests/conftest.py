@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 import app.models  # noqa: E402,F401
 from app.db import get_engine, get_session, request_scope  # noqa: E402
+from app.deps import read_sessions  # noqa: E402
 from app.main import app as fastapi_app  # noqa: E402
 
 
@@ -53,6 +54,10 @@ def client(session):
         yield from request_scope(session)
 
     fastapi_app.dependency_overrides[get_session] = override
+    # Sessions opened after the handler (a streamed export's) read the test's transaction.
+    fastapi_app.dependency_overrides[read_sessions] = lambda: lambda: Session(
+        bind=session.get_bind(), join_transaction_mode="create_savepoint",
+        expire_on_commit=False)
     with TestClient(fastapi_app) as test_client:
         yield test_client
     fastapi_app.dependency_overrides.clear()

@@ -93,7 +93,7 @@ def export(base: str, award_id: int, headers: dict, results: list) -> None:
         if response.status_code != 200:
             raise RuntimeError(f"export: {response.status_code} {response.read()[:200]}")
         for chunk in response.iter_bytes():
-            lines += chunk.count(b"\r\n")
+            lines += chunk.count(b"\n")
             size += len(chunk)
     results.append((time.perf_counter() - start, lines, size))
 

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install run test test-fast lint i18n bench clean
+.PHONY: install run test test-fast lint i18n bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ i18n: install
 bench: install
 	$(BIN)/python bench/upload.py
 	$(BIN)/python bench/mixed_load.py
+	$(BIN)/python bench/export_memory.py
+
+# Each benchmark once at a tiny size, checked for its summary (also part of `make test`).
+bench-smoke: install
+	$(BIN)/python -m pytest tests/bench $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

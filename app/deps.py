@@ -19,6 +19,16 @@ from app.web import SESSION_COOKIE
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
+
+def read_sessions() -> Callable[[], Session]:
+    """Opens read-only sessions for work that outlives the request's own session (closed
+    when the handler returns), such as the body of a streamed response. Whoever opens one
+    closes it."""
+    return lambda: Session(get_read_engine(), expire_on_commit=False)
+
+
+ReadSessions = Annotated[Callable[[], Session], Depends(read_sessions)]
+
 # Row ids fit a 32-bit integer column: larger numbers are refused (422) before any query.
 MAX_ID = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -6,7 +6,7 @@ for a formula (starting with = + - @, tab or carriage return) are neutralised wi
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -20,10 +20,33 @@ def safe_cell(value) -> str:
     return text
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+BOM = b"\xef\xbb\xbf"
+
+
+def csv_stream(header: Sequence[str], rows: Iterator[Sequence], *,
+               chunk_chars: int = 64 * 1024) -> Iterator[bytes]:
+    """The CSV file as bytes, piece by piece: the BOM and the header first, then about
+    ``chunk_chars`` characters at a time, so that a file of any length is written with a
+    small buffer. Closing the stream (the client went away) closes ``rows`` too."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    try:
+        yield BOM + _drain(out)
+        for row in rows:
+            writer.writerow([safe_cell(v) for v in row])
+            if out.tell() >= chunk_chars:
+                yield _drain(out)
+        if out.tell():
+            yield _drain(out)
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _drain(out: io.StringIO) -> bytes:
+    data = out.getvalue().encode("utf-8")
+    out.seek(0)
+    out.truncate()
+    return data

@@ -1,18 +1,19 @@
 """Do large uploads slow everyone else down? Page and API reads, alone and beside uploads.
 
-Starts the app on a fresh SQLite database (or GIAIBAO_DATABASE_URL), loads the demo, then
-measures, for BENCH_SECONDS each (default 15):
+Starts the app on a fresh SQLite database (or, when GIAIBAO_DATABASE_URL names a PostgreSQL
+database, in a new schema of it, dropped at the end), loads the demo, then measures, for
+BENCH_SECONDS each (default 15):
   1. baseline: READERS threads (default 6) reading pages and the API as fast as they can;
   2. the same readers while UPLOADERS threads (default 2) each upload BENCH_UPLOAD_MB
-     (default 50) files again and again.
+     (default 50) files again and again (each its own file, deleted after each upload: a
+     file is attached once per entry).
 Prints requests per second, median / p95 / max latency of the reads in both phases, the
-ratios, the uploads' throughput and any error. A stall (a read waiting seconds behind an
-upload) shows as a max latency far above the p95.
+ratios, the uploads' throughput and any error (then exits with status 1). A stall (a read
+waiting seconds behind an upload) shows as a max latency far above the p95.
 """
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,18 +27,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from app.samples import pdf  # noqa: E402
+from bench.common import CLI, bench_database, start_server, stop  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 READERS = int(os.environ.get("BENCH_READERS", "6"))
 UPLOADERS = int(os.environ.get("BENCH_UPLOADERS", "2"))
 UPLOAD_MB = int(os.environ.get("BENCH_UPLOAD_MB", "50"))
 PASSWORD = "giaibao2021"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values, q):
@@ -73,7 +69,7 @@ def uploader(base: str, headers: dict, stop: threading.Event, data_path: Path, d
     with httpx.Client(base_url=base, timeout=300) as client:
         entry = client.get("/api/v1/me/entries", headers=headers).json()
         draft = next(e for e in entry if e["status"] in ("draft", "returned"))
-        while not stop.is_set():
+        while True:  # at least one upload, however short the phase
             with data_path.open("rb") as fh:
                 response = client.post(f"/api/v1/entries/{draft['id']}/files", headers=headers,
                                        files={"file": ("tai-lieu.pdf", fh, "application/pdf")})
@@ -81,11 +77,16 @@ def uploader(base: str, headers: dict, stop: threading.Event, data_path: Path, d
                 errors.append(f"upload: {response.status_code} {response.text[:100]}")
                 return
             done.append(response.json()["size"])
-            client.delete(f"/api/v1/entries/{draft['id']}/files/{response.json()['id']}",
-                          headers=headers)
+            deleted = client.delete(
+                f"/api/v1/entries/{draft['id']}/files/{response.json()['id']}", headers=headers)
+            if deleted.status_code != 204:
+                errors.append(f"delete: {deleted.status_code} {deleted.text[:100]}")
+                return
+            if stop.is_set():
+                return
 
 
-def phase(base: str, with_uploads: bool, data_path: Path, organizer: dict,
+def phase(base: str, with_uploads: bool, data_paths: list[Path], organizer: dict,
           journalist: dict) -> dict:
     stop = threading.Event()
     latencies: list[float] = []
@@ -95,9 +96,10 @@ def phase(base: str, with_uploads: bool, data_path: Path, organizer: dict,
                for _ in range(READERS)]
     if with_uploads:
         # The demo journalist's draft (radio category: PDF accepted, 300 MB per file).
-        threads += [threading.Thread(target=uploader, args=(base, journalist, stop, data_path,
+        # Each uploader its own content: the same file twice in one entry is refused (409).
+        threads += [threading.Thread(target=uploader, args=(base, journalist, stop, path,
                                                             uploaded, errors))
-                    for _ in range(UPLOADERS)]
+                    for path in data_paths]
     for t in threads:
         t.start()
     time.sleep(SECONDS)
@@ -111,32 +113,33 @@ def phase(base: str, with_uploads: bool, data_path: Path, organizer: dict,
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="giaibao-load-"))
-    data_path = work / "big.pdf"
-    data_path.write_bytes(pdf("tai lieu") + b"%" * (UPLOAD_MB * 2**20))
-    env = {**os.environ, "GIAIBAO_DATABASE_URL": os.environ.get(
-        "GIAIBAO_DATABASE_URL", f"sqlite:///{work}/load.db"),
-        "GIAIBAO_UPLOAD_DIR": str(work / "uploads"), "GIAIBAO_ENV": "dev",
-        "GIAIBAO_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000"}
-    cli = [sys.executable, "-m", "app.cli"]
-    subprocess.run([*cli, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
-    subprocess.run([*cli, "demo", "--if-empty"], env=env, check=True, cwd=ROOT,
-                   capture_output=True)
-    port = free_port()
-    server = subprocess.Popen([*cli, "serve", "--port", str(port), "--no-migrate"], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/healthz")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        with bench_database(work, "bench_load") as database_url:
+            run(work, database_url)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, database_url: str) -> None:
+    data_paths = []
+    for i in range(UPLOADERS):
+        path = work / f"big-{i}.pdf"
+        path.write_bytes(pdf(f"tai lieu {i}") + b"%" * (UPLOAD_MB * 2**20))
+        data_paths.append(path)
+    env = {**os.environ, "GIAIBAO_DATABASE_URL": database_url,
+           "GIAIBAO_UPLOAD_DIR": str(work / "uploads"), "GIAIBAO_ENV": "dev",
+           "GIAIBAO_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000"}
+    subprocess.run([*CLI, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
+    subprocess.run([*CLI, "demo", "--if-empty"], env=env, check=True, cwd=ROOT,
+                   capture_output=True)
+    server, base = start_server(env)
+    try:
         organizer, journalist = login(base, "btc@giaibao.vn"), login(base, "phongvien1@giaibao.vn")
-        alone = phase(base, False, data_path, organizer, journalist)
-        mixed = phase(base, True, data_path, organizer, journalist)
-        print(f"reads by {READERS} threads for {SECONDS:.0f} s each; uploads of {UPLOAD_MB} MB "
-              f"by {UPLOADERS} thread(s)")
+        alone = phase(base, False, data_paths, organizer, journalist)
+        mixed = phase(base, True, data_paths, organizer, journalist)
+        kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+        print(f"reads by {READERS} threads for {SECONDS:g} s each on {kind}; uploads of "
+              f"{UPLOAD_MB} MB by {UPLOADERS} thread(s)")
         for name, r in (("reads alone (baseline)", alone), ("reads beside uploads", mixed)):
             print(f"  {name:<24}: {r['rps']:7.1f} req/s  p50 {r['p50'] * 1000:6.1f} ms  "
                   f"p95 {r['p95'] * 1000:6.1f} ms  max {r['max'] * 1000:7.1f} ms")
@@ -146,10 +149,10 @@ def main() -> None:
               f"({mixed['uploaded_mb'] / SECONDS:5.1f} MB/s)")
         print(f"  errors                  : {len(alone['errors']) + len(mixed['errors'])} "
               f"{(alone['errors'] + mixed['errors'])[:3]}")
+        if alone["errors"] or mixed["errors"]:
+            raise SystemExit("some requests failed: the figures above are not to be trusted")
     finally:
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(work, ignore_errors=True)
+        stop(server)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Environment: BENCH_MB (default 500), BENCH_ROUNDS (default 3).
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,42 +21,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from app.samples import mp4_header  # noqa: E402
+from bench.common import free_port, reset_peak, rss_kb, stop, wait_up  # noqa: E402
 
 SIZE_MB = int(os.environ.get("BENCH_MB", "500"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CHUNK = 1024 * 1024
 BOUNDARY = "benchboundary7d3f"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def reset_peak(pid: int) -> None:
-    # Linux >= 4.0: writing 5 to clear_refs resets VmHWM to the current RSS.
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def wait_up(url: str) -> None:
-    for _ in range(200):
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not start")
 
 
 def body(path: Path):
@@ -70,7 +39,7 @@ def body(path: Path):
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def timed_post(client: httpx.Client, url: str, path: Path, headers: dict) -> float:
+def timed_post(client: httpx.Client, url: str, path: Path, headers: dict) -> tuple[float, dict]:
     start = time.perf_counter()
     response = client.post(url, content=body(path), headers={
         **headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
@@ -149,10 +118,15 @@ def main() -> None:
                 reset_peak(pid)
                 before = rss_kb(pid, "VmRSS")
                 elapsed, answer = timed_post(client, url, video, headers)
-                if name == "app" and answer["size"] != video.stat().st_size:
-                    raise RuntimeError(f"the app stored {answer['size']} bytes")
                 times[name].append(elapsed)
                 growth[name].append((rss_kb(pid, "VmHWM") - before) / 1024)
+                if name == "app":
+                    if answer["size"] != video.stat().st_size:
+                        raise RuntimeError(f"the app stored {answer['size']} bytes")
+                    # A file is attached once per entry: remove it for the next round.
+                    deleted = client.delete(f"{url}/{answer['id']}", headers=headers)
+                    if deleted.status_code != 204:
+                        raise RuntimeError(f"delete: {deleted.status_code} {deleted.text[:200]}")
         app_t, bare_t = statistics.median(times["app"]), statistics.median(times["bare"])
         print(f"upload of {SIZE_MB} MB, {ROUNDS} rounds, median times")
         print(f"  bare streaming endpoint : {bare_t:6.2f} s   ({SIZE_MB / bare_t:6.0f} MB/s)")
@@ -163,8 +137,7 @@ def main() -> None:
         print(f"  app RSS now             : {rss_kb(servers['app'].pid, 'VmRSS') / 1024:6.1f} MB")
     finally:
         for proc in servers.values():
-            proc.terminate()
-            proc.wait(10)
+            stop(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 

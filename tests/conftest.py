@@ -92,6 +92,9 @@ def client(session):
         yield test_client
 
 
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
 @pytest.fixture
 def queries(engine):
     """Counts the SQL statements run inside a ``with queries:`` block."""
@@ -101,7 +104,7 @@ def queries(engine):
             self.statements: list[str] = []
 
         def _listen(self, conn, cursor, statement, *args):
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
                 self.statements.append(statement)
 
         def __enter__(self):

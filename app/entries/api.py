@@ -1,5 +1,5 @@
 from fastapi import APIRouter, Request, Response, status
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.awards import service as awards
@@ -11,6 +11,7 @@ from app.deps import (
     Now,
     OptionalId,
     PageParams,
+    ReadSessions,
     SessionDep,
     api_role,
     with_total,
@@ -25,11 +26,10 @@ from app.entries.models import (
     ScreenIn,
 )
 from app.entries.uploads import content_disposition, receive_file
-from app.exports import csv_bytes
+from app.exports import csv_stream
 from app.storage import get_storage
 
 router = APIRouter(tags=["entries and files"])
-MAX_EXPORT = 100_000
 ApiJournalist = api_role(Role.journalist)
 
 
@@ -84,23 +84,27 @@ def award_entries(
 @router.get("/awards/{award_id}/entries.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def award_entries_csv(
-    award_id: Id, organizer: ApiOrganizer, session: SessionDep, status: str | None = None,
-    category_id: OptionalId = None, q: str | None = None, sort: str = "code",
+    award_id: Id, organizer: ApiOrganizer, session: SessionDep, read_sessions: ReadSessions,
+    status: str | None = None, category_id: OptionalId = None, q: str | None = None,
+    sort: str = "code",
 ):
     """The same list as a CSV file for Excel (UTF-8 with BOM), every matching entry."""
     award = awards.get_award(session, award_id, viewer=organizer)
-    return entries_csv_response(session, award, status=status, category_id=category_id, q=q,
-                                sort=sort)
+    return entries_csv_response(read_sessions, award, status=status, category_id=category_id,
+                                q=q, sort=sort)
 
 
-def entries_csv_response(session, award, *, status, category_id, q, sort) -> Response:
-    entries, _ = service.list_award_entries(
-        session, award, status=status, category_id=category_id, q=q, sort=sort,
-        include_drafts=status == "draft", limit=MAX_EXPORT)
-    body = csv_bytes(service.EXPORT_HEADER, service.export_rows(session, award, entries))
-    return Response(body, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": content_disposition(f"tac-pham-{award.slug}.csv"),
-        "X-Content-Type-Options": "nosniff"})
+def entries_csv_response(read_sessions, award, *, status, category_id, q,
+                         sort) -> StreamingResponse:
+    """Streams the file: access and filters are checked before it starts; the rows are
+    read a batch at a time in sessions of their own (the request's is closed by then)."""
+    query = service.export_query(award, status=status, category_id=category_id, q=q, sort=sort)
+    rows = (row for batch in service.export_batches(read_sessions, award, query)
+            for row in batch)
+    return StreamingResponse(
+        csv_stream(service.EXPORT_HEADER, rows), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition(f"tac-pham-{award.slug}.csv"),
+                 "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/entries/{entry_id}/files", response_model=FilePublic,

@@ -17,6 +17,7 @@ from app.deps import (
     Offset,
     PageOrganizer,
     PageUser,
+    ReadSessions,
     SessionDep,
     page_csrf,
     page_role,
@@ -284,11 +285,12 @@ def award_entries(award_id: Id, request: Request, session: SessionDep, organizer
 
 
 @router.get("/admin/awards/{award_id}/entries.csv")
-def award_entries_csv(award_id: Id, session: SessionDep, organizer: PageOrganizer,
-                      status: str | None = None, category_id: str | None = None,
-                      q: str | None = None, sort: str = "code"):
+def award_entries_csv(award_id: Id, session: SessionDep, read_sessions: ReadSessions,
+                      organizer: PageOrganizer, status: str | None = None,
+                      category_id: str | None = None, q: str | None = None, sort: str = "code"):
     award = awards.get_award(session, award_id, viewer=organizer)
-    return entries_csv_response(session, award, **_list_filters(status, category_id, q, sort))
+    return entries_csv_response(read_sessions, award,
+                                **_list_filters(status, category_id, q, sort))
 
 
 def _screen_page(request, session, entry, organizer, *, status_code=200, **extra):

@@ -1,9 +1,10 @@
 """Entries and their files: the journalist's submission journey and the organizer's screening."""
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import Select, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 
@@ -140,13 +141,8 @@ SORTS = {
 }
 
 
-def list_award_entries(
-    session: Session, award: Award, *, status: str | None = None,
-    category_id: int | None = None, q: str | None = None, sort: str = "code",
-    include_drafts: bool = False, limit: int = 50, offset: int = 0,
-) -> tuple[list[Entry], int]:
-    """The organizer's list: filters by status and category, searches title, authors and
-    code with or without diacritics, sorts names in Vietnamese order."""
+def _award_entry_conditions(award: Award, *, status: str | None, category_id: int | None,
+                            q: str | None, include_drafts: bool) -> list:
     conditions = [Entry.award_id == award.id]
     if status:
         try:
@@ -160,10 +156,27 @@ def list_award_entries(
     if q and q.strip():
         for word in fold(nfc(q)).split():
             conditions.append(col(Entry.search_text).contains(word, autoescape=True))
+    return conditions
+
+
+def _sort_order(sort: str) -> tuple:
     if sort not in SORTS:
         raise Invalid(N_("Unknown sort order."), field="sort")
+    return SORTS[sort]
+
+
+def list_award_entries(
+    session: Session, award: Award, *, status: str | None = None,
+    category_id: int | None = None, q: str | None = None, sort: str = "code",
+    include_drafts: bool = False, limit: int = 50, offset: int = 0,
+) -> tuple[list[Entry], int]:
+    """The organizer's list: filters by status and category, searches title, authors and
+    code with or without diacritics, sorts names in Vietnamese order."""
+    conditions = _award_entry_conditions(award, status=status, category_id=category_id, q=q,
+                                         include_drafts=include_drafts)
+    order = _sort_order(sort)
     entries = session.exec(
-        _with_children(select(Entry).where(*conditions)).order_by(*SORTS[sort])
+        _with_children(select(Entry).where(*conditions)).order_by(*order)
         .offset(offset).limit(limit)
     ).all()
     total = session.exec(select(func.count()).select_from(Entry).where(*conditions)).one()
@@ -188,22 +201,54 @@ EXPORT_HEADER = (
 )
 
 
-def export_rows(session: Session, award: Award, entries: list[Entry]) -> list[tuple]:
-    """The organizer's entry list as rows for a spreadsheet (see EXPORT_HEADER)."""
-    categories = {c.id: c for c in session.exec(
-        select(Category).where(Category.award_id == award.id)).all()}
-    duplicates = duplicates_for(session, entries)
-    return [
-        (e.code, categories[e.category_id].code, e.title,
-         "; ".join(a.full_name for a in e.authors),
-         "; ".join(a.pen_name or "" for a in e.authors), e.outlet, e.published_on.isoformat(),
-         e.url, e.series_parts, e.status, e.screening_reason,
-         e.submitted_at.isoformat() if e.submitted_at else None,
-         "; ".join(f"{f.filename} ({f.sha256})" for f in e.files),
-         "; ".join(sorted({d.other_code or f"#{d.other_entry_id}"
-                           for d in duplicates.get(e.id, [])})))
-        for e in entries
-    ]
+# Entries read (with their authors, files and duplicate flags) per batch of an export.
+EXPORT_BATCH = 500
+MAX_EXPORT = 100_000
+
+
+def export_query(award: Award, *, status: str | None = None, category_id: int | None = None,
+                 q: str | None = None, sort: str = "code") -> Select:
+    """The entries an export lists, in the list's order (drafts only when asked for by
+    status). Checks the filters now (Invalid), before any byte of the file is sent."""
+    conditions = _award_entry_conditions(award, status=status, category_id=category_id, q=q,
+                                         include_drafts=status == "draft")
+    return select(Entry).where(*conditions).order_by(*_sort_order(sort))
+
+
+def export_batches(open_session: Callable[[], Session], award: Award,
+                   query: Select) -> Iterator[list[tuple]]:
+    """The rows of an export (see EXPORT_HEADER), EXPORT_BATCH entries at a time, so that
+    memory does not grow with the award.
+
+    Reads first the ids in order (at most MAX_EXPORT), then each batch of entries in a
+    session of its own, closed before the batch is handed on: no connection nor
+    transaction stays open while a slow client downloads. An entry changed meanwhile shows
+    as it is when its batch is read, and is left out if it no longer matches the filters.
+    """
+    with open_session() as session:
+        ids = session.exec(query.with_only_columns(Entry.id).limit(MAX_EXPORT)).all()
+        categories = dict(session.exec(
+            select(Category.id, Category.code).where(Category.award_id == award.id)).all())
+    for start in range(0, len(ids), EXPORT_BATCH):
+        batch = ids[start:start + EXPORT_BATCH]
+        with open_session() as session:
+            entries = session.exec(
+                _with_children(query.where(col(Entry.id).in_(batch)).order_by(None))).all()
+            duplicates = duplicates_for(session, list(entries))
+            by_id = {e.id: _export_row(e, categories, duplicates.get(e.id, []))
+                     for e in entries}
+        yield [by_id[i] for i in batch if i in by_id]
+
+
+def _export_row(e: Entry, category_codes: dict[int, str],
+                duplicates: list[DuplicatePublic]) -> tuple:
+    return (e.code, category_codes[e.category_id], e.title,
+            "; ".join(a.full_name for a in e.authors),
+            "; ".join(a.pen_name or "" for a in e.authors), e.outlet,
+            e.published_on.isoformat(), e.url, e.series_parts, e.status, e.screening_reason,
+            e.submitted_at.isoformat() if e.submitted_at else None,
+            "; ".join(f"{f.filename} ({f.sha256})" for f in e.files),
+            "; ".join(sorted({d.other_code or f"#{d.other_entry_id}" for d in duplicates})))
 
 
 def history(session: Session, entry: Entry) -> list[dict]:

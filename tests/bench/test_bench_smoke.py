@@ -1,0 +1,84 @@
+"""Each benchmark runs to the end at a tiny size (figures printed, none judged), so that a
+broken benchmark cannot pass unseen. The three run at once, each in a subprocess; on
+PostgreSQL the two that use a database do so in a schema of their own, dropped at the end.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TINY = {
+    "upload.py": {"BENCH_MB": "2", "BENCH_ROUNDS": "2"},
+    "mixed_load.py": {"BENCH_SECONDS": "2", "BENCH_UPLOAD_MB": "1", "BENCH_READERS": "2"},
+    "export_memory.py": {"BENCH_ENTRIES": "200"},
+}
+TIMEOUT = 240
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Starts the three benchmarks together; each test waits for its own."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GIAIBAO_", "BENCH_"))}
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        base["GIAIBAO_DATABASE_URL"] = TEST_DATABASE_URL
+    procs = {name: subprocess.Popen([sys.executable, f"bench/{name}"], cwd=ROOT,
+                                    env={**base, **extra}, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+             for name, extra in TINY.items()}
+    results: dict = {}
+
+    def result(name: str) -> str:
+        if name not in results:
+            proc = procs[name]
+            try:
+                out, err = proc.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            results[name] = (proc.returncode, out, err)
+        code, out, err = results[name]
+        assert code == 0, f"bench/{name} exited with {code}\n{out}\n{err[-3000:]}"
+        return out
+
+    yield result
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_upload_benchmark_runs_every_round(runs):
+    out = runs("upload.py")
+    assert out.splitlines()[0] == "upload of 2 MB, 2 rounds, median times"
+    for label in ("bare streaming endpoint", "app API upload", "ratio app / bare",
+                  "peak RSS growth, app", "peak RSS growth, bare", "app RSS now"):
+        assert re.search(rf"^  {re.escape(label)} +: +\d", out, re.M), label
+
+
+def test_mixed_load_benchmark_reads_beside_uploads_without_errors(runs):
+    out = runs("mixed_load.py")
+    assert re.match(r"reads by 2 threads for 2 s each on (SQLite|PostgreSQL); uploads of 1 MB "
+                    r"by 2 thread\(s\)\n", out)
+    for label in ("reads alone (baseline)", "reads beside uploads"):
+        assert re.search(rf"^  {re.escape(label)} +: +\d+\.\d req/s", out, re.M), label
+    uploaded = re.search(r"^  uploaded meanwhile +: +(\d+) MB", out, re.M)
+    assert uploaded and int(uploaded.group(1)) >= 2
+    assert re.search(r"^  errors +: 0 \[\]$", out, re.M)
+
+
+def test_export_benchmark_exports_every_entry(runs):
+    out = runs("export_memory.py")
+    kind = "PostgreSQL" if TEST_DATABASE_URL.startswith("postgresql") else "SQLite"
+    assert re.match(rf"CSV export of 200 entries \(\d+\.\d MB each\) on {kind}; ", out)
+    for label in ("1 export", "4 concurrent exports"):
+        assert re.search(rf"^  {label} +: RSS before +\d+\.\d MB  peak +\d+\.\d MB  after "
+                         rf"+\d+\.\d MB  growth +-?\d+\.\d MB +\d+\.\d\d s per export", out,
+                         re.M), label
+    assert re.search(r"^  peak growth 4 / 1 +: +-?\d+\.\d\d$", out, re.M)

@@ -29,7 +29,7 @@ from bench.common import CLI, bench_database, reset_peak, rss_kb, start_server, 
 
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "10000"))
 CONCURRENT = 4
-PASSWORD = "bench-pass-1"
+PASSWORD = "do-chay-thu-2026"
 
 
 def load_entries(database_url: str, award_id: int, category_id: int, n: int) -> None:

@@ -64,7 +64,7 @@ def main() -> None:
     cli = [py, "-m", "app.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, cwd=ROOT, capture_output=True)
     for email, role in (("btc@bench.vn", "organizer"), ("pv@bench.vn", "journalist")):
-        subprocess.run([*cli, "create-user", "--email", email, "--password", "bench-pass-1",
+        subprocess.run([*cli, "create-user", "--email", email, "--password", "do-chay-thu-2026",
                         "--name", "Bench", "--role", role], env=env, check=True, cwd=ROOT,
                        capture_output=True)
     app_port, bare_port = free_port(), free_port()
@@ -83,7 +83,7 @@ def main() -> None:
         api = httpx.Client(base_url=f"{app_base}/api/v1", timeout=600)
 
         def token(email):
-            return api.post("/auth/token", data={"username": email, "password": "bench-pass-1"}
+            return api.post("/auth/token", data={"username": email, "password": "do-chay-thu-2026"}
                             ).json()["access_token"]
 
         org = {"Authorization": f"Bearer {token('btc@bench.vn')}"}

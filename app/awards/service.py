@@ -97,6 +97,7 @@ def update_award(
     session: Session, award: Award, data: AwardUpdate, *, actor: User, now: datetime | None = None
 ) -> Award:
     """Change settings and/or move the award along its state machine, all or nothing."""
+    lock_award(session, award)
     values = data.model_dump(exclude_unset=True)
     target = values.pop("status", None)
     reason = clean_line(values.pop("reason", None))
@@ -114,9 +115,17 @@ def update_award(
         audit.record(session, actor=actor, action="award.update", obj=award, changes=changes,
                      reason=reason)
     if target is not None and target != award.status:
-        change_status(session, award, target, actor=actor, reason=reason, now=now)
+        _move(session, award, target, actor=actor, reason=reason, now=now)
     session.add(award)
     session.flush()
+    return award
+
+
+def lock_award(session: Session, award: Award) -> Award:
+    """Reloads the award under its row lock (PostgreSQL; SQLite's write lock is already
+    held): changes of one award wait for each other, and entries' submissions and
+    withdrawals, which read it under a shared lock, wait for a status change to commit."""
+    session.refresh(award, with_for_update={"key_share": True})  # FOR NO KEY UPDATE
     return award
 
 
@@ -129,6 +138,15 @@ def change_status(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Award:
+    """Moves the award along its state machine (one transition path: lock, check, set,
+    stamp, audit)."""
+    lock_award(session, award)
+    return _move(session, award, target, actor=actor, reason=reason, now=now)
+
+
+def _move(session: Session, award: Award, target: str, *, actor: User, reason: str | None,
+          now: datetime | None) -> Award:
+    """The status change itself, for an award already locked by the caller."""
     count = session.exec(
         select(func.count()).select_from(Category).where(Category.award_id == award.id)
     ).one()

@@ -161,6 +161,19 @@ def check_has_files(count: int) -> None:
         raise Conflict(N_("Upload at least one file of the work before submitting."))
 
 
+def check_files_fit(files: list[tuple[str, str, int]], *, kinds: list[str], max_bytes: int,
+                    category: str) -> None:
+    """Every file of the entry — (name, kind, size) — is of a kind the category accepts and
+    within its size: checked when a draft moves to another category and again at submission
+    (the organizer may have changed the category's rules meanwhile)."""
+    misfits = [name for name, kind, size in files if kind not in kinds or size > max_bytes]
+    if misfits:
+        raise Conflict(
+            N_("These files do not meet the rules of the category “{category}” (kind of file "
+               "or size): {files}. Remove them, or choose another category."),
+            field="category_id", category=category, files="; ".join(misfits))
+
+
 MAX_FILES_PER_ENTRY = 20
 
 

@@ -64,10 +64,41 @@ def _require_submitter(entry: Entry, user: User) -> None:
 
 
 def _own_entry(session: Session, entry_id: int, *, user: User) -> Entry:
-    """The entry, for a change only its submitter may make."""
+    """The entry, locked, for a change only its submitter may make."""
     entry = get_entry(session, entry_id, viewer=user)
     _require_submitter(entry, user)
+    return _lock(session, entry)
+
+
+# --- Locks: every check-then-act on an entry runs under its row lock ------------------------
+#
+# On PostgreSQL, SELECT … FOR UPDATE makes concurrent changes of one entry wait for each
+# other, and reloads the row (and its files and authors) as last committed, so the checks
+# that follow judge the truth. On SQLite the request already holds the database's write
+# lock (BEGIN IMMEDIATE) and FOR UPDATE is not rendered. Order, to avoid deadlocks:
+# author, then award (shared), then entry.
+
+# FOR NO KEY UPDATE: rows that merely point at the locked one (an audit record's actor, a
+# file's entry) take a KEY SHARE lock, which this one does not block — no deadlock between a
+# request holding the author's lock and another writing an audit record about them.
+ROW_LOCK = {"key_share": True}
+
+
+def _lock(session: Session, entry: Entry) -> Entry:
+    session.refresh(entry, with_for_update=ROW_LOCK)
     return entry
+
+
+def _lock_author(session: Session, user: User) -> None:
+    """Serialises the author's own creations and submissions (the per-author limit)."""
+    session.refresh(user, with_for_update=ROW_LOCK)
+
+
+def _award_shared(session: Session, award_id: int) -> Award:
+    """The award, read under a shared lock: its status cannot change until we commit."""
+    award = session.get(Award, award_id)
+    session.refresh(award, with_for_update={"read": True})
+    return award
 
 
 def to_public(entry: Entry) -> EntryPublic:
@@ -333,6 +364,8 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
                  now: datetime) -> Entry:
     if user.role != Role.journalist:
         raise Conflict(N_("Only journalists' accounts can submit entries."))
+    _lock_author(session, user)
+    award = _award_shared(session, award.id)
     rules.check_award_open(award.status)
     category = _category_of(session, award, data.category_id)
     entry = Entry(award_id=award.id, category_id=category.id, submitter_id=user.id,
@@ -353,8 +386,9 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
 def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: User,
                  now: datetime) -> Entry:
     _require_submitter(entry, user)
+    award = _award_shared(session, entry.award_id)
+    _lock(session, entry)
     rules.check_editable(entry.status)
-    award = session.get(Award, entry.award_id)
     values = data.model_dump(exclude_unset=True)
     co_authors = values.pop("co_authors", None)
     if "category_id" in values:
@@ -364,7 +398,9 @@ def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: Use
             raise Conflict(N_("The category cannot change once the entry has a code."),
                            field="category_id")
         else:
-            _category_of(session, award, values["category_id"])
+            category = _category_of(session, award, values["category_id"])
+            if category.id != entry.category_id:
+                _check_files_fit(entry, category)
     before = {k: getattr(entry, k) for k in values}
     _apply_fields(entry, values, award)
     if co_authors is not None:
@@ -392,10 +428,33 @@ def _next_code(session: Session, category: Category) -> str:
     return rules.entry_code(category.code, number)
 
 
+def _check_files_fit(entry: Entry, category: Category) -> None:
+    rules.check_files_fit([(f.filename, f.kind, f.size) for f in entry.files],
+                          kinds=category.accepted_kinds, max_bytes=category.max_file_mb * MB,
+                          category=category.name)
+
+
+def _record_move(session: Session, entry: Entry, target: EntryStatus, *, actor: User,
+                 action: str, now: datetime, reason: str | None = None,
+                 changes: dict | None = None) -> Entry:
+    """The one ending of every status change of an entry (checked before, under its lock):
+    set, stamp, flush, audit."""
+    old = entry.status
+    entry.status = target
+    entry.updated_at = now
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=actor, action=action, obj=entry,
+                 changes={"status": [old, target], **(changes or {})}, reason=reason)
+    return entry
+
+
 def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -> Entry:
     _require_submitter(entry, user)
+    _lock_author(session, user)
+    award = _award_shared(session, entry.award_id)
+    _lock(session, entry)
     target = rules.check_transition(entry.status, EntryAction.submit, role=user.role)
-    award = session.get(Award, entry.award_id)
     category = session.get(Category, entry.category_id)
     rules.check_award_open(award.status)
     rules.check_window(now, award.submission_opens_at, award.submission_closes_at)
@@ -404,51 +463,37 @@ def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -
     rules.check_author_count(len(entry.authors), award.max_authors_per_entry)
     rules.check_url(entry.url, required=category.url_required)
     rules.check_has_files(len(entry.files))
+    _check_files_fit(entry, category)
     rules.check_entry_limit(_counted_entries(session, award, user, exclude=entry.id),
                             award.max_entries_per_author)
-    old = entry.status
     if entry.code is None:
         entry.code = _next_code(session, category)
         _refresh_search(entry)
-    entry.status = target
     entry.submitted_at = now
-    entry.updated_at = now
-    session.add(entry)
-    session.flush()
-    audit.record(session, actor=user, action="entry.submit", obj=entry,
-                 changes={"status": [old, target], "code": entry.code})
-    return entry
+    return _record_move(session, entry, target, actor=user, action="entry.submit", now=now,
+                        changes={"code": entry.code})
 
 
 def withdraw_entry(session: Session, entry: Entry, *, user: User, now: datetime,
                    reason: str | None = None) -> Entry:
     _require_submitter(entry, user)
+    award = _award_shared(session, entry.award_id)
+    _lock(session, entry)
     target = rules.check_transition(entry.status, EntryAction.withdraw, role=user.role)
-    rules.check_withdrawable(session.get(Award, entry.award_id).status)
-    old = entry.status
-    entry.status = target
-    entry.updated_at = now
-    session.add(entry)
-    session.flush()
-    audit.record(session, actor=user, action="entry.withdraw", obj=entry,
-                 changes={"status": [old, target]}, reason=clean_line(reason))
-    return entry
+    rules.check_withdrawable(award.status)
+    return _record_move(session, entry, target, actor=user, action="entry.withdraw", now=now,
+                        reason=clean_line(reason))
 
 
 def screen_entry(session: Session, entry: Entry, *, decision: str, reason: str | None,
                  actor: User, now: datetime) -> Entry:
     """The organizer accepts, returns (with a reason the author sees) or rejects an entry."""
     reason = nfc(reason or "").strip() or None
+    _lock(session, entry)
     target = rules.check_transition(entry.status, decision, role=actor.role, reason=reason)
-    old = entry.status
-    entry.status = target
     entry.screening_reason = reason
-    entry.updated_at = now
-    session.add(entry)
-    session.flush()
-    audit.record(session, actor=actor, action=f"entry.{EntryAction(decision).value}", obj=entry,
-                 changes={"status": [old, target]}, reason=reason)
-    return entry
+    return _record_move(session, entry, target, actor=actor,
+                        action=f"entry.{EntryAction(decision).value}", now=now, reason=reason)
 
 
 # --- Files ---------------------------------------------------------------------------------
@@ -460,7 +505,8 @@ def upload_limits(session: Session, entry_id: int, *, user: User) -> tuple[int, 
     Then ends the read transaction, so that no database transaction (nor SQLite's write
     lock) stays open while a large file streams in.
     """
-    entry = _own_entry(session, entry_id, user=user)
+    entry = get_entry(session, entry_id, viewer=user)  # checked again, locked, on attaching
+    _require_submitter(entry, user)
     rules.check_editable(entry.status)
     rules.check_room_for_file(len(entry.files))
     category = session.get(Category, entry.category_id)

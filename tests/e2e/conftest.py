@@ -1,16 +1,12 @@
 """Browser tests: a real server in a subprocess on its own database, driven by Chromium."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import _TMP, fresh_database_url
+from tests.live import live_server as live_server_process
 
 CHROMIUM = os.environ.get("GIAIBAO_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,37 +19,12 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server():
-    url = fresh_database_url("e2e")
-    env = {**os.environ, "GIAIBAO_DATABASE_URL": url, "GIAIBAO_ENV": "test",
-           "GIAIBAO_UPLOAD_DIR": str(_TMP / "e2e-uploads")}
-    cli = [sys.executable, "-m", "app.cli"]
-    subprocess.run([*cli, "migrate"], env=env, check=True, cwd=ROOT)
-    subprocess.run([*cli, "create-user", "--email", ORGANIZER[0], "--password", ORGANIZER[1],
-                    "--name", ORGANIZER[2], "--role", "organizer"], env=env, check=True, cwd=ROOT)
-    port = _free_port()
-    server = subprocess.Popen([*cli, "serve", "--port", str(port), "--no-migrate"], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        raise RuntimeError("the test server did not start")
-    yield base
-    server.terminate()
-    server.wait(10)
+    with live_server_process("e2e") as server:
+        server.cli("create-user", "--email", ORGANIZER[0], "--password", ORGANIZER[1],
+                   "--name", ORGANIZER[2], "--role", "organizer")
+        yield server.base
 
 
 @pytest.fixture(scope="session")

@@ -272,3 +272,49 @@ def test_a_rolled_back_attach_leaves_no_file(session, award):
     assert get_storage().exists(stored.name)
     session.rollback()
     assert not get_storage().exists(stored.name)
+
+
+def test_moving_a_draft_to_a_category_that_refuses_its_files_names_them(session):
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, status="open")
+    audio = make_category(session, award, organizer=organizer, code="PT", name="Phát thanh",
+                          accepted_kinds=["audio"])
+    entry = make_entry(session, award, files=[pdf("bai"), png()])
+    names = [f.filename for f in entry.files]
+    with pytest.raises(Conflict) as err:
+        service.update_entry(session, entry, EntryUpdate(category_id=audio.id),
+                             user=_submitter(session, entry), now=NOW)
+    assert err.value.field == "category_id"
+    assert err.value.params == {"category": "Phát thanh", "files": "; ".join(names)}
+
+
+def test_moving_a_draft_checks_the_new_categorys_size_limit(session):
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, status="open")
+    small = make_category(session, award, organizer=organizer, code="NHO", name="Nhỏ",
+                          max_file_mb=1)
+    entry = make_entry(session, award, files=[pdf("lon") + b"x" * (1024 * 1024), png()])
+    with pytest.raises(Conflict) as err:
+        service.update_entry(session, entry, EntryUpdate(category_id=small.id),
+                             user=_submitter(session, entry), now=NOW)
+    assert err.value.params["files"] == entry.files[0].filename
+    fitting = make_category(session, award, organizer=organizer, code="LON", name="Lớn",
+                            max_file_mb=5)
+    service.update_entry(session, entry, EntryUpdate(category_id=fitting.id),
+                         user=_submitter(session, entry), now=NOW)
+    assert entry.category_id == fitting.id
+
+
+def test_submitting_rechecks_files_against_the_categorys_current_rules(session):
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, status="open")
+    entry = make_entry(session, award, files=[pdf("bai"), png()])
+    category = awards.list_categories(session, award)[0]
+    from app.awards.models import CategoryUpdate
+
+    awards.update_category(session, category, CategoryUpdate(accepted_kinds=["pdf"]),
+                           actor=organizer)
+    with pytest.raises(Conflict) as err:
+        service.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
+    assert err.value.params["files"] == entry.files[1].filename
+    assert entry.status == "draft" and entry.code is None

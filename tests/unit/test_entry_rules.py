@@ -121,3 +121,13 @@ def test_a_file_is_attached_once_and_files_are_bounded():
 def test_codes_have_three_digits_at_least():
     assert rules.entry_code("BDT", 7) == "BDT-007"
     assert rules.entry_code("TH", 1234) == "TH-1234"
+
+
+def test_files_fit_a_category_by_kind_and_size():
+    from app.entries.rules import check_files_fit
+
+    files = [("bai.pdf", "pdf", 10), ("anh.png", "image", 10), ("lon.pdf", "pdf", 101)]
+    check_files_fit(files[:2], kinds=["pdf", "image"], max_bytes=100, category="Báo in")
+    with pytest.raises(Conflict) as err:
+        check_files_fit(files, kinds=["pdf"], max_bytes=100, category="Báo in")
+    assert err.value.params == {"category": "Báo in", "files": "anh.png; lon.pdf"}

@@ -1,5 +1,6 @@
 """Entries and their files: the journalist's submission journey and the organizer's screening."""
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -34,6 +35,7 @@ from app.storage import StoredFile, download_name, get_storage
 from app.text import clean_line, fold, nfc, vi_name_sort_string, vi_sort_string
 
 MB = 1024 * 1024
+logger = logging.getLogger("giaibao")
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -559,10 +561,16 @@ def delete_file(session: Session, entry_id: int, file_id: int, *, user: User,
 
 
 def get_file(session: Session, file_id: int, *, viewer: User) -> EntryFile:
+    """A file the viewer may download. Its bytes missing from storage (a restored backup
+    without its files, a folder lost) is a 404 that says so, logged for the operator."""
     row = session.get(EntryFile, file_id)
     if row is None:
         raise NotFound(N_("No such file."))
     get_entry(session, row.entry_id, viewer=viewer)
+    if not get_storage().exists(row.stored_name):
+        logger.error("stored file %s of entry file %s is missing", row.stored_name, row.id)
+        raise NotFound(N_("The contents of this file cannot be found on the server. Please "
+                          "tell the organizer."))
     return row
 
 

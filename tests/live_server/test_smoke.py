@@ -1,0 +1,124 @@
+"""The smoke run: the real server (``giaibao serve``), every GET route of the pages and the
+API, as anonymous, journalist, judge and organizer, with ids that exist and are the
+caller's, ids of someone else's objects, missing ids and junk — no answer is ever a 5xx."""
+
+import itertools
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import make_engine
+from app.storage import get_storage
+from app.main import app
+from app.samples import pdf, png
+from tests.conftest import csrf_from
+from tests.factories import PASSWORD, make_award, make_entry, make_user
+from tests.live import live_server
+
+JUNK_QUERY = ("?offset=-1&limit=0&status=zzz&category_id=abc&sort=zzz&q=%25%00'&lang=xx"
+              "&next=//evil.example&saved=abc&uploaded=abc&inline=abc&welcome=%EF%BC%91")
+
+
+def _get_routes() -> list[str]:
+    return sorted({
+        r.path for r in iter_route_contexts(app.routes)
+        if getattr(r, "dependant", None) is not None and "GET" in (r.methods or ())
+        and r.path not in ("/docs", "/redoc", "/docs/oauth2-redirect", "/openapi.json")
+    })
+
+
+@pytest.fixture(scope="module")
+def scene():
+    with live_server("smoke") as server:
+        engine = make_engine(server.database_url)
+        settings = get_settings()
+        test_uploads = settings.upload_dir
+        # The files are stored where the server reads them.
+        settings.upload_dir = Path(server.env["GIAIBAO_UPLOAD_DIR"])
+        with Session(engine, expire_on_commit=False) as session:
+            organizer = make_user(session, role="organizer", full_name="Ban Tổ Chức")
+            judge = make_user(session, role="judge", full_name="Giám Khảo")
+            mine_user = make_user(session, full_name="Phóng Viên Một")
+            other_user = make_user(session, full_name="Phóng Viên Hai")
+            award = make_award(session, organizer=organizer, status="open")
+            draft_award = make_award(session, organizer=organizer, status="draft")
+            mine = make_entry(session, award, user=mine_user, status="submitted",
+                              files=[pdf("cua toi"), png()])
+            other = make_entry(session, award, user=other_user, files=[pdf("cua nguoi khac")])
+            # A row whose bytes are gone (a backup restored without its files).
+            lost = make_entry(session, award, user=mine_user, title="Tệp đã mất",
+                              files=[pdf("mat")])
+            get_storage().delete(lost.files[0].stored_name)
+            session.commit()
+            values = {
+                "slug": [award.slug, draft_award.slug, "khong-co-giai-nay"],
+                "award_id": [award.id, draft_award.id, 999_999, "abc", 99_999_999_999],
+                "category_id": [_category_id(session, award), 999_999, "abc"],
+                "entry_id": [mine.id, other.id, lost.id, 999_999, "abc", -1],
+                "file_id": [mine.files[0].id, other.files[0].id, lost.files[0].id, 999_999,
+                            "abc"],
+                "code": ["vi", "en", "xx"],
+            }
+            users = {"journalist": mine_user.email, "judge": judge.email,
+                     "organizer": organizer.email}
+        settings.upload_dir = test_uploads
+        engine.dispose()
+        yield server, values, users
+
+
+def _category_id(session, award) -> int:
+    from app.awards import service
+
+    return service.list_categories(session, award)[0].id
+
+
+def _paths(route: str, values: dict) -> list[str]:
+    names = re.findall(r"\{(\w+)\}", route)
+    paths = []
+    for combo in itertools.product(*(values[n] for n in names)):
+        path = route
+        for name, value in zip(names, combo, strict=True):
+            path = path.replace("{" + name + "}", str(value))
+        paths.append(path)
+    return paths
+
+
+def _signed_in(server, role: str, email: str | None) -> httpx.Client:
+    client = httpx.Client(base_url=server.base, timeout=30)
+    if email is None:
+        return client
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"email": email, "password": PASSWORD,
+                                           "csrf_token": token})
+    assert response.status_code == 303, response.text
+    api = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+    client.headers["Authorization"] = f"Bearer {api.json()['access_token']}"
+    return client
+
+
+@pytest.mark.parametrize("role", ["anonymous", "journalist", "judge", "organizer"])
+def test_no_get_route_answers_5xx(scene, role):
+    server, values, users = scene
+    client = _signed_in(server, role, users.get(role))
+    failures, seen = [], 0
+    try:
+        for route in _get_routes():
+            for path in _paths(route, values):
+                for query in ("", JUNK_QUERY):
+                    seen += 1
+                    try:
+                        response = client.get(path + query)
+                    except httpx.TransportError as exc:  # the server dropped the connection
+                        failures.append((path + query, type(exc).__name__))
+                        continue
+                    if response.status_code >= 500:
+                        failures.append((path + query, response.status_code))
+    finally:
+        client.close()
+    assert failures == [], "\n".join(f"{p} -> {s}" for p, s in failures)
+    assert seen > 200

@@ -23,6 +23,7 @@ from app.entries import api as entries_api
 from app.entries import pages as entries_pages
 from app.config import get_settings
 from app.db import get_engine
+from app import openapi
 from app.errors import N_, DomainError, NotAuthenticated
 from app.web import ROOT, RequestContextMiddleware, redirect, render
 
@@ -80,8 +81,10 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
 
-    for module in (accounts_api, awards_api, entries_api, audit_api):
-        app.include_router(module.router, prefix=API_PREFIX)
+    api_routers = [m.router for m in (accounts_api, awards_api, entries_api, audit_api)]
+    for router in api_routers:
+        app.include_router(router, prefix=API_PREFIX)
+    openapi.install(app, api_routers, prefix=API_PREFIX)
     for module in (accounts_pages, awards_pages, entries_pages):
         app.include_router(module.router)
 

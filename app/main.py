@@ -23,6 +23,7 @@ from app.entries import api as entries_api
 from app.entries import pages as entries_pages
 from app.config import get_settings
 from app.db import get_engine
+from app.headers import SecurityHeadersMiddleware
 from app import openapi
 from app.errors import N_, DomainError, NotAuthenticated
 from app.web import ROOT, RequestContextMiddleware, redirect, render
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

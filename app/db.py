@@ -24,6 +24,10 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+# Row ids fit a 32-bit integer column (PostgreSQL refuses larger numbers with an error):
+# larger ones are refused (422) before any query, in paths, queries and bodies alike.
+MAX_ID = 2_147_483_647
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from app.accounts import service as accounts
 from app.accounts.models import User
 from app.accounts.rules import Role
-from app.db import get_read_engine, get_session, utcnow
+from app.db import MAX_ID, get_read_engine, get_session, utcnow
 from app.errors import N_, Forbidden, NotAuthenticated
 from app.web import SESSION_COOKIE
 
@@ -28,9 +28,6 @@ def read_sessions() -> Callable[[], Session]:
 
 
 ReadSessions = Annotated[Callable[[], Session], Depends(read_sessions)]
-
-# Row ids fit a 32-bit integer column: larger numbers are refused (422) before any query.
-MAX_ID = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]

@@ -26,6 +26,8 @@ from app.entries import pages as entries_pages
 from app.config import get_settings
 from app.db import get_engine
 from app.deps import signed_in_for_error_page
+from app.headers import SecurityHeadersMiddleware
+from app import openapi
 from app.errors import N_, DomainError, NotAuthenticated
 from app.limits import BodyLimitMiddleware
 from app.web import ROOT, RequestContextMiddleware, redirect, render
@@ -105,13 +107,16 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, server_error_handler)
 
-    for module in (accounts_api, awards_api, entries_api, audit_api):
-        app.include_router(module.router, prefix=API_PREFIX)
+    api_routers = [m.router for m in (accounts_api, awards_api, entries_api, audit_api)]
+    for router in api_routers:
+        app.include_router(router, prefix=API_PREFIX)
+    openapi.install(app, api_routers, prefix=API_PREFIX)
     for module in (accounts_pages, awards_pages, entries_pages):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)

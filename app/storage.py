@@ -67,6 +67,11 @@ class Sniffed:
     content_type: str
 
 
+# Every content type sniff() gives: what a stored file is served as (declared in the API schema).
+CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/tiff", "audio/wav",
+                 "audio/mpeg", "audio/mp4", "video/mp4", "video/quicktime")
+
+
 def sniff(head: bytes) -> Sniffed | None:
     """The kind of a file from its first bytes; None when it is none we accept."""
     if head.startswith(b"%PDF-"):

@@ -13,16 +13,18 @@ from app.accounts.models import (
     UserRegister,
 )
 from app.deps import ApiOrganizer, ApiUser, Now, PageParams, SessionDep, oauth2_scheme, with_total
+from app.openapi import errors, paged
 
 router = APIRouter(tags=["auth and users"])
 
 
-@router.post("/auth/register", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/auth/register", response_model=UserPublic, status_code=status.HTTP_201_CREATED,
+             responses=errors(409))
 def register(data: UserRegister, session: SessionDep):
     return service.register(session, data)
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, responses=errors(401, 429))
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
@@ -65,12 +67,13 @@ def change_password(data: PasswordChange, user: ApiUser, session: SessionDep, no
     service.change_password(session, user, data, now=now)
 
 
-@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED,
+             responses=errors(409))
 def create_user(data: UserCreate, organizer: ApiOrganizer, session: SessionDep):
     return service.create_user(session, data, actor=organizer)
 
 
-@router.get("/users", response_model=list[UserPublic])
+@router.get("/users", response_model=list[UserPublic], responses=paged())
 def list_users(
     organizer: ApiOrganizer,
     session: SessionDep,

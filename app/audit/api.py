@@ -3,11 +3,12 @@ from fastapi import APIRouter, Response
 from app.audit import service
 from app.audit.models import AuditEntryPublic
 from app.deps import ApiOrganizer, OptionalId, PageParams, SessionDep, with_total
+from app.openapi import paged
 
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit", response_model=list[AuditEntryPublic])
+@router.get("/audit", response_model=list[AuditEntryPublic], responses=paged())
 def list_audit(
     organizer: ApiOrganizer,
     session: SessionDep,

@@ -27,6 +27,7 @@ from app.entries.models import (
 )
 from app.entries.uploads import content_disposition, receive_file
 from app.exports import csv_stream
+from app.openapi import errors, file_download, paged
 from app.storage import get_storage
 
 router = APIRouter(tags=["entries and files"])
@@ -38,35 +39,38 @@ def _json(model) -> JSONResponse:
 
 
 @router.post("/awards/{award_id}/entries", response_model=EntryPublic,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, responses=errors(404, 409))
 def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: SessionDep,
                  now: Now):
     award = awards.get_award(session, award_id, viewer=user)
     return service.to_public(service.create_entry(session, award, data, user=user, now=now))
 
 
-@router.get("/entries/{entry_id}", response_model=None,
-            responses={200: {"model": EntryOrganizerView}})
+@router.get("/entries/{entry_id}", response_model=None, responses={
+    200: {"model": EntryOrganizerView | EntryPublic,
+          "description": "EntryOrganizerView for organizers, EntryPublic for its authors"},
+    **errors(404)})
 def get_entry(entry_id: Id, user: ApiUser, session: SessionDep):
     """Authors see their entry; organizers also see integrity flags (duplicate files)."""
     entry = service.get_entry(session, entry_id, viewer=user)
     return _json(service.view_for(session, entry, user))
 
 
-@router.patch("/entries/{entry_id}", response_model=EntryPublic)
+@router.patch("/entries/{entry_id}", response_model=EntryPublic, responses=errors(403, 404, 409))
 def update_entry(entry_id: Id, data: EntryUpdate, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     return service.to_public(service.update_entry(session, entry, data, user=user, now=now))
 
 
-@router.get("/me/entries", response_model=list[EntryPublic])
+@router.get("/me/entries", response_model=list[EntryPublic], responses=paged())
 def my_entries(user: ApiJournalist, session: SessionDep, page: PageParams, response: Response):
     entries, total = service.list_my_entries(session, user, limit=page.limit, offset=page.offset)
     with_total(response, total)
     return [service.to_public(e) for e in entries]
 
 
-@router.get("/awards/{award_id}/entries", response_model=list[EntryOrganizerView])
+@router.get("/awards/{award_id}/entries", response_model=list[EntryOrganizerView],
+            responses=paged(404))
 def award_entries(
     award_id: Id, organizer: ApiOrganizer, session: SessionDep, page: PageParams,
     response: Response, status: str | None = None, category_id: OptionalId = None,
@@ -82,7 +86,8 @@ def award_entries(
 
 
 @router.get("/awards/{award_id}/entries.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+                       **errors(404)})
 def award_entries_csv(
     award_id: Id, organizer: ApiOrganizer, session: SessionDep, read_sessions: ReadSessions,
     status: str | None = None, category_id: OptionalId = None, q: str | None = None,
@@ -109,6 +114,7 @@ def entries_csv_response(read_sessions, award, *, status, category_id, q,
 
 @router.post("/entries/{entry_id}/files", response_model=FilePublic,
              status_code=status.HTTP_201_CREATED,
+             responses=errors(400, 403, 404, 409, 413, 415, 507),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "multipart/form-data": {"schema": {
                      "type": "object", "required": ["file"],
@@ -124,12 +130,14 @@ async def upload_file(entry_id: Id, request: Request, user: ApiUser, session: Se
     return FilePublic(**row.model_dump())
 
 
-@router.delete("/entries/{entry_id}/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/entries/{entry_id}/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=errors(403, 404, 409))
 def delete_file(entry_id: Id, file_id: Id, user: ApiUser, session: SessionDep, now: Now):
     service.delete_file(session, entry_id, file_id, user=user, now=now)
 
 
-@router.get("/files/{file_id}", response_class=FileResponse)
+@router.get("/files/{file_id}", response_class=FileResponse,
+            responses={**file_download(), **errors(404)})
 def download_file(file_id: Id, user: ApiUser, session: SessionDep):
     row = service.get_file(session, file_id, viewer=user)
     return file_response(row)
@@ -149,19 +157,22 @@ def file_response(row, *, inline: bool = False) -> FileResponse:
     )
 
 
-@router.post("/entries/{entry_id}/submit", response_model=EntryPublic)
+@router.post("/entries/{entry_id}/submit", response_model=EntryPublic,
+             responses=errors(403, 404, 409))
 def submit_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     return service.to_public(service.submit_entry(session, entry, user=user, now=now))
 
 
-@router.post("/entries/{entry_id}/withdraw", response_model=EntryPublic)
+@router.post("/entries/{entry_id}/withdraw", response_model=EntryPublic,
+             responses=errors(403, 404, 409))
 def withdraw_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
     return service.to_public(service.withdraw_entry(session, entry, user=user, now=now))
 
 
-@router.post("/entries/{entry_id}/screen", response_model=EntryOrganizerView)
+@router.post("/entries/{entry_id}/screen", response_model=EntryOrganizerView,
+             responses=errors(404, 409))
 def screen_entry(entry_id: Id, data: ScreenIn, organizer: ApiOrganizer, session: SessionDep,
                  now: Now):
     entry = service.get_entry(session, entry_id, viewer=organizer)

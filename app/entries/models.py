@@ -4,7 +4,7 @@ from pydantic import BaseModel
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel, Text
 
-from app.db import UTCDateTime, utcnow
+from app.db import MAX_ID, UTCDateTime, utcnow
 from app.entries.rules import EntryStatus
 
 
@@ -76,12 +76,12 @@ class CoAuthorIn(BaseModel):
 
 
 class EntryCreate(EntryFields):
-    category_id: int
+    category_id: int = Field(ge=1, le=MAX_ID)
     co_authors: list[CoAuthorIn] = []
 
 
 class EntryUpdate(SQLModel):
-    category_id: int | None = None
+    category_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     title: str | None = None
     summary: str | None = None
     outlet: str | None = None

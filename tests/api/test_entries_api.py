@@ -325,3 +325,18 @@ def test_the_same_file_twice_in_one_entry_is_409_and_leaves_no_second_copy(
     assert _files_on_disk() == before
     assert len(client.get(f"/api/v1/entries/{entry.id}",
                           headers=api_headers(client, journalist)).json()["files"]) == 1
+
+
+@pytest.mark.parametrize("category_id", [0, 2**31, 2**45])
+def test_a_category_id_outside_the_id_range_is_refused_before_any_query(
+        client, session, award, journalist, category_id):
+    """PostgreSQL answered 500 (integer out of range) to a category id over 32 bits."""
+    headers = api_headers(client, journalist)
+    created = _create(client, award, headers, session, category_id=category_id)
+    assert created.status_code == 422
+    assert [e["loc"] for e in created.json()["detail"]] == [["body", "category_id"]]
+    entry = make_entry(session, award, user=journalist)
+    updated = client.patch(f"/api/v1/entries/{entry.id}", json={"category_id": category_id},
+                           headers=headers)
+    assert updated.status_code == 422
+    assert [e["loc"] for e in updated.json()["detail"]] == [["body", "category_id"]]

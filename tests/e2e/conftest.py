@@ -46,8 +46,12 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server, locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(15000)
+    blocked = []  # what the Content-Security-Policy refused (app.headers)
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert blocked == []
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,15 @@ import unicodedata
 import pytest
 
 from app.errors import InsufficientStorage
-from app.storage import KindRefused, LocalStorage, SizeExceeded, clean_filename, download_name, \
-    sniff
+from app.storage import (
+    CONTENT_TYPES,
+    KindRefused,
+    LocalStorage,
+    SizeExceeded,
+    clean_filename,
+    download_name,
+    sniff,
+)
 
 SAMPLES = {
     "pdf": (b"%PDF-1.4\n", "pdf", "application/pdf"),
@@ -26,6 +33,11 @@ def test_kinds_are_judged_by_content(name):
     head, kind, content_type = SAMPLES[name]
     sniffed = sniff(head + b"\x00" * 64)
     assert (sniffed.kind, sniffed.content_type) == (kind, content_type)
+    assert content_type in CONTENT_TYPES  # declared in the API schema for downloads
+
+
+def test_every_declared_content_type_is_sniffed():
+    assert sorted(CONTENT_TYPES) == sorted({ct for _, _, ct in SAMPLES.values()})
 
 
 @pytest.mark.parametrize("head", [b"MZ\x90\x00", b"<html><script>", b"PK\x03\x04", b"GIF89a",

@@ -90,3 +90,14 @@ def vi_name_sort_string(full_name: str) -> str:
     if not words:
         return ""
     return vi_sort_string(" ".join([words[-1], *words[:-1]]), width=100)
+
+
+_ASCII_INT = re.compile(r"-?[0-9]{1,10}")
+
+
+def parse_int(value) -> int | None:
+    """A whole number typed in a form (ASCII digits only: "²" or "١٢" are not numbers here),
+    or None."""
+    if not isinstance(value, str) or not _ASCII_INT.fullmatch(value.strip()):
+        return None
+    return int(value.strip())

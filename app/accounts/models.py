@@ -1,9 +1,11 @@
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app import bounds
 from app.accounts.rules import Role
 from app.db import UTCDateTime, utcnow
 
@@ -25,20 +27,25 @@ class User(UserProfile, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# A password input is bounded generously: the password rule (app.accounts.rules) gives the
+# real limit with its own message; this only caps what is read and hashed.
+PasswordInput = Annotated[str, Field(max_length=16 * bounds.PASSWORD)]
+
+
 class UserRegister(UserProfile):
-    email: str = Field(max_length=320)
-    password: str
+    email: str = Field(max_length=bounds.EMAIL)
+    password: PasswordInput
 
 
 class UserCreate(SQLModel):
-    email: str = Field(max_length=320)
-    password: str
-    full_name: str = Field(max_length=200)
-    role: str = Role.journalist
-    pen_name: str | None = None
-    phone: str | None = None
-    organization: str | None = None
-    press_card_number: str | None = None
+    email: str = Field(max_length=bounds.EMAIL)
+    password: PasswordInput
+    full_name: str = Field(max_length=bounds.NAME)
+    role: str = Field(default=Role.journalist, max_length=bounds.SHORT_CODE)
+    pen_name: str | None = Field(default=None, max_length=bounds.NAME)
+    phone: str | None = Field(default=None, max_length=bounds.PHONE)
+    organization: str | None = Field(default=None, max_length=bounds.ORGANIZATION)
+    press_card_number: str | None = Field(default=None, max_length=bounds.PRESS_CARD)
 
 
 class UserPublic(UserProfile):
@@ -50,8 +57,8 @@ class UserPublic(UserProfile):
 
 
 class PasswordChange(BaseModel):
-    current_password: str
-    new_password: str
+    current_password: PasswordInput
+    new_password: PasswordInput
 
 
 class WebSession(SQLModel, table=True):

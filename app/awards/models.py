@@ -1,8 +1,10 @@
 from datetime import date, datetime
+from typing import Annotated
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel, Text
 
+from app import bounds
 from app.awards.rules import AwardStatus
 from app.db import UTCDateTime, utcnow
 
@@ -32,24 +34,35 @@ class Award(AwardBase, table=True):
 
 
 class AwardCreate(AwardBase):
-    slug: str | None = None
+    title: str = Field(max_length=bounds.AWARD_TITLE)
+    year: bounds.Count
+    rules: str = Field(default="", max_length=bounds.RULES_TEXT)
+    timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=bounds.TIMEZONE)
+    submission_opens_at: bounds.CalendarDateTime | None = None
+    submission_closes_at: bounds.CalendarDateTime | None = None
+    published_from: bounds.CalendarDate | None = None
+    published_to: bounds.CalendarDate | None = None
+    max_entries_per_author: bounds.Count = 3
+    max_authors_per_entry: bounds.Count = 5
+    max_series_parts: bounds.Count = 5
+    slug: str | None = Field(default=None, max_length=bounds.SLUG)
 
 
 class AwardUpdate(SQLModel):
-    title: str | None = None
-    year: int | None = None
-    slug: str | None = None
-    rules: str | None = None
-    timezone: str | None = None
-    submission_opens_at: datetime | None = None
-    submission_closes_at: datetime | None = None
-    published_from: date | None = None
-    published_to: date | None = None
-    max_entries_per_author: int | None = None
-    max_authors_per_entry: int | None = None
-    max_series_parts: int | None = None
-    status: str | None = None
-    reason: str | None = None
+    title: str | None = Field(default=None, max_length=bounds.AWARD_TITLE)
+    year: bounds.Count | None = None
+    slug: str | None = Field(default=None, max_length=bounds.SLUG)
+    rules: str | None = Field(default=None, max_length=bounds.RULES_TEXT)
+    timezone: str | None = Field(default=None, max_length=bounds.TIMEZONE)
+    submission_opens_at: bounds.CalendarDateTime | None = None
+    submission_closes_at: bounds.CalendarDateTime | None = None
+    published_from: bounds.CalendarDate | None = None
+    published_to: bounds.CalendarDate | None = None
+    max_entries_per_author: bounds.Count | None = None
+    max_authors_per_entry: bounds.Count | None = None
+    max_series_parts: bounds.Count | None = None
+    status: str | None = Field(default=None, max_length=bounds.SHORT_CODE)
+    reason: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
 
 
 class AwardPublic(AwardBase):
@@ -82,18 +95,29 @@ class Category(CategoryBase, table=True):
     last_code_number: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
+Kinds = Annotated[list[Annotated[str, Field(max_length=bounds.SHORT_CODE)]],
+                  Field(max_length=10)]
+Quota = Annotated[dict[Annotated[str, Field(max_length=bounds.SHORT_CODE)], bounds.Count],
+                  Field(max_length=10)]
+
+
 class CategoryCreate(CategoryBase):
-    pass
+    code: str = Field(max_length=bounds.CATEGORY_CODE)
+    name: str = Field(max_length=bounds.CATEGORY_NAME)
+    description: str = Field(default="", max_length=bounds.LONG_TEXT)
+    accepted_kinds: Kinds = []
+    max_file_mb: bounds.Count = 100
+    prize_quota: Quota = {}
 
 
 class CategoryUpdate(SQLModel):
-    code: str | None = None
-    name: str | None = None
-    description: str | None = None
-    accepted_kinds: list[str] | None = None
-    max_file_mb: int | None = None
+    code: str | None = Field(default=None, max_length=bounds.CATEGORY_CODE)
+    name: str | None = Field(default=None, max_length=bounds.CATEGORY_NAME)
+    description: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
+    accepted_kinds: Kinds | None = None
+    max_file_mb: bounds.Count | None = None
     url_required: bool | None = None
-    prize_quota: dict[str, int] | None = None
+    prize_quota: Quota | None = None
 
 
 class CategoryPublic(CategoryBase):

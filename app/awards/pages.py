@@ -24,6 +24,7 @@ from app.deps import (
 from app.entries import service as entries
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
 from app.errors import DomainError
+from app.text import parse_int
 from app.web import form_error, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
@@ -44,7 +45,8 @@ def _category_values(form: FormData) -> dict:
     quota = {}
     for level in PRIZE_LEVELS:
         raw = (form.get(f"quota_{level}") or "0").strip()
-        quota[level] = int(raw) if raw.lstrip("-").isdigit() else -1
+        number = parse_int(raw)
+        quota[level] = -1 if number is None else number
     return {
         "code": form.get("code") or "",
         "name": form.get("name") or "",

@@ -1,19 +1,21 @@
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel, Text
 
+from app import bounds
 from app.db import MAX_ID, UTCDateTime, utcnow
 from app.entries.rules import EntryStatus
 
 
 class EntryFields(SQLModel):
-    title: str = Field(max_length=500)
-    summary: str = Field(default="", sa_type=Text)
-    outlet: str = Field(max_length=300)
+    title: str = Field(max_length=bounds.TITLE)
+    summary: str = Field(default="", sa_type=Text, max_length=bounds.LONG_TEXT)
+    outlet: str = Field(max_length=bounds.OUTLET)
     published_on: date
-    url: str | None = Field(default=None, max_length=1000)
+    url: str | None = Field(default=None, max_length=bounds.URL)
     series_parts: int | None = None
 
 
@@ -70,30 +72,35 @@ class EntryFile(SQLModel, table=True):
 
 
 class CoAuthorIn(BaseModel):
-    full_name: str
-    pen_name: str | None = None
-    email: str | None = None
+    full_name: str = Field(max_length=bounds.NAME)
+    pen_name: str | None = Field(default=None, max_length=bounds.NAME)
+    email: str | None = Field(default=None, max_length=bounds.EMAIL)
+
+
+CoAuthors = Annotated[list[CoAuthorIn], Field(max_length=50)]
 
 
 class EntryCreate(EntryFields):
+    published_on: bounds.CalendarDate
+    series_parts: bounds.Count | None = None
     category_id: int = Field(ge=1, le=MAX_ID)
-    co_authors: list[CoAuthorIn] = []
+    co_authors: CoAuthors = []
 
 
 class EntryUpdate(SQLModel):
     category_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    title: str | None = None
-    summary: str | None = None
-    outlet: str | None = None
-    published_on: date | None = None
-    url: str | None = None
-    series_parts: int | None = None
-    co_authors: list[CoAuthorIn] | None = None
+    title: str | None = Field(default=None, max_length=bounds.TITLE)
+    summary: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
+    outlet: str | None = Field(default=None, max_length=bounds.OUTLET)
+    published_on: bounds.CalendarDate | None = None
+    url: str | None = Field(default=None, max_length=bounds.URL)
+    series_parts: bounds.Count | None = None
+    co_authors: CoAuthors | None = None
 
 
 class ScreenIn(BaseModel):
-    decision: str
-    reason: str | None = None
+    decision: str = Field(max_length=bounds.SHORT_CODE)
+    reason: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
 
 
 class AuthorPublic(BaseModel):

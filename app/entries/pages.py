@@ -28,6 +28,7 @@ from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
 from app.errors import DomainError
+from app.text import parse_int
 from app.web import check_csrf_token, check_origin, csrf_protect, form_error, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
@@ -50,7 +51,8 @@ def _entry_values(form: FormData, award: Award) -> dict:
         if any(form.get(f"co_{k}_{i}") for k in ("full_name", "pen_name", "email"))
     ]
     if form.get("category_id"):
-        values["category_id"] = int(form["category_id"]) if form["category_id"].isdigit() else -1
+        number = parse_int(form["category_id"])
+        values["category_id"] = -1 if number is None else number
     return values
 
 
@@ -259,7 +261,7 @@ def _list_filters(status: str | None, category_id: str | None, q: str | None,
     """The list's filters from a plain GET form: empty or unknown values mean "any"."""
     return {
         "status": status if status in EntryStatus.__members__ else None,
-        "category_id": int(category_id) if category_id and category_id.isdigit() else None,
+        "category_id": parse_int(category_id),
         "q": q,
         "sort": sort if sort in service.SORTS else "code",
     }

@@ -20,7 +20,7 @@ from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_award, make_entry, make_user
 from tests.live import live_server
 
-JUNK_QUERY = ("?offset=-1&limit=0&status=zzz&category_id=abc&sort=zzz&q=%25%00'&lang=xx"
+JUNK_QUERY = ("?offset=-1&limit=0&status=zzz&category_id=%C2%B2&sort=zzz&q=%25%00'&lang=xx"
               "&next=//evil.example&saved=abc&uploaded=abc&inline=abc&welcome=%EF%BC%91")
 
 

@@ -1,0 +1,129 @@
+"""Values that used to reach a 500 answer 4xx, and bodies are bounded while they are read."""
+
+import pytest
+from sqlmodel import func, select
+
+from app.entries.models import Entry, EntryFile
+from app.samples import pdf
+from tests.factories import api_headers, make_award, make_category, make_entry, make_user
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def organizer(client, session):
+    user = make_user(session, role="organizer")
+    return user, api_headers(client, user)
+
+
+def _award_body(**over):
+    body = {"title": "Giải thử", "year": 2026, "submission_opens_at": "2026-01-01T00:00:00",
+            "submission_closes_at": "2026-12-01T00:00:00"}
+    body.update(over)
+    return body
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00",
+                                    "9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59"])
+def test_times_at_the_edge_of_the_calendar_are_422(client, organizer, moment):
+    _, headers = organizer
+    response = client.post("/api/v1/awards", headers=headers,
+                           json=_award_body(submission_opens_at=moment))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "submission_opens_at"]
+
+
+def test_dates_at_the_edge_of_the_calendar_are_422(client, session, organizer):
+    _, headers = organizer
+    response = client.post("/api/v1/awards", headers=headers,
+                           json=_award_body(published_from="0001-01-01"))
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("field", ["max_entries_per_author", "year"])
+def test_numbers_beyond_the_column_are_422(client, organizer, field):
+    _, headers = organizer
+    response = client.post("/api/v1/awards", headers=headers,
+                           json=_award_body(**{field: 10**12}))
+    assert response.status_code == 422
+
+
+def test_a_category_with_a_huge_size_or_quota_is_422(client, session, organizer):
+    user, headers = organizer
+    award = make_award(session, organizer=user)
+    for over in ({"max_file_mb": 10**15}, {"prize_quota": {"A": 10**15}},
+                 {"accepted_kinds": ["pdf"] * 11}, {"name": "x" * 201}):
+        body = {"code": "BDT", "name": "Báo điện tử", "accepted_kinds": ["pdf"], **over}
+        response = client.post(f"/api/v1/awards/{award.id}/categories", headers=headers,
+                               json=body)
+        assert response.status_code == 422, over
+
+
+def test_a_title_longer_than_its_column_is_422_and_the_list_still_works(client, session,
+                                                                        organizer):
+    user, headers = organizer
+    award = make_award(session, organizer=user, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist)
+    author = api_headers(client, journalist)
+    for body in ({"title": "T" * 600}, {"co_authors": [{"full_name": "A" * 201}]},
+                 {"summary": "s" * 20_001}, {"url": "https://x.vn/" + "a" * 1000}):
+        response = client.patch(f"/api/v1/entries/{entry.id}", headers=author, json=body)
+        assert response.status_code == 422, body
+    listing = client.get(f"/api/v1/awards/{award.id}/entries?status=draft", headers=headers)
+    assert listing.status_code == 200
+    assert [e["title"] for e in listing.json()] == ["Xây dựng Đảng từ cơ sở"]
+
+
+def test_a_json_body_over_the_limit_is_413_before_it_is_read(client):
+    body = b'{"email": "' + b"a" * (2 * MB) + b'"}'
+    response = client.post("/api/v1/auth/register", content=body,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Dữ liệu gửi lên quá lớn (tối đa 1024 KB)."}
+
+
+def test_a_chunked_body_over_the_limit_is_413(client):
+    def chunks():
+        for _ in range(3):
+            yield b"x" * (512 * 1024)
+
+    response = client.post("/api/v1/auth/register", content=chunks(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_an_upload_bounds_the_whole_body_not_only_the_file(client, session):
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, status="open")
+    small = make_category(session, award, organizer=organizer, code="NHO", max_file_mb=1)
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, category=small, files=[])
+    response = client.post(f"/api/v1/entries/{entry.id}/files",
+                           headers=api_headers(client, journalist),
+                           data={"ignored": "x" * (MB + 100 * 1024)},
+                           files={"file": ("a.pdf", pdf(), "application/pdf")})
+    assert response.status_code == 413
+    assert session.exec(select(func.count()).select_from(EntryFile)).one() == 0
+
+
+def test_malformed_multipart_uploads_are_400(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, files=[])
+    headers = api_headers(client, journalist)
+    url = f"/api/v1/entries/{entry.id}/files"
+    long_boundary = client.post(url, content=b"--x\r\n", headers={
+        **headers, "Content-Type": "multipart/form-data; boundary=" + "b" * 300})
+    assert long_boundary.status_code == 400
+    huge_header = (b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\""
+                   b"\r\nX-Padding: " + b"p" * 20_000 + b"\r\n\r\n" + pdf() + b"\r\n--B--\r\n")
+    response = client.post(url, content=huge_header, headers={
+        **headers, "Content-Type": "multipart/form-data; boundary=B"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Không đọc được tệp tải lên: ")
+    broken = client.post(url, content=b"this is not multipart at all", headers={
+        **headers, "Content-Type": "multipart/form-data; boundary=B"})
+    assert broken.status_code in (400, 422)
+    assert session.exec(select(func.count()).select_from(EntryFile)).one() == 0
+    assert session.exec(select(Entry.status).where(Entry.id == entry.id)).one() == "draft"

@@ -1,0 +1,83 @@
+"""Pages answer bad bodies and values with a message and a 4xx, never a 500, and read no
+file where a text form is expected."""
+
+from sqlmodel import select
+
+from app.entries.models import Entry
+from app.samples import pdf
+from tests.conftest import csrf_from
+from tests.factories import make_award, make_entry, make_user, page_login
+
+MB = 1024 * 1024
+
+
+def test_a_title_too_long_for_its_column_is_refused_with_the_form(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist)
+    page_login(client, journalist)
+    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    response = client.post(f"/entries/{entry.id}", data={
+        "csrf_token": token, "title": "T" * 600, "outlet": "Báo Ninh Thuận",
+        "published_on": "2026-03-15", "category_id": str(entry.category_id)})
+    assert response.status_code == 422
+    assert 'class="alert alert-error"' in response.text
+    assert session.exec(select(Entry.title).where(Entry.id == entry.id)).one() == \
+        "Xây dựng Đảng từ cơ sở"
+    organizer = make_user(session, role="organizer")
+    client.cookies.clear()
+    page_login(client, organizer)
+    assert client.get(f"/admin/awards/{award.id}/entries?status=draft").status_code == 200
+
+
+def test_a_file_where_a_text_field_belongs_is_400(client, session):
+    user = make_user(session)
+    page_login(client, user)
+    token = csrf_from(client.get("/me").text)
+    response = client.post("/me", data={"csrf_token": token, "full_name": "Tên mới"},
+                           files={"organization": ("x.pdf", pdf(), "application/pdf")})
+    assert response.status_code == 400
+    assert "Không đọc được biểu mẫu." in response.text
+
+
+def test_a_token_sent_as_a_file_is_400_not_500(client, session):
+    user = make_user(session)
+    page_login(client, user)
+    response = client.post("/me", files={"csrf_token": ("t.txt", b"abc", "text/plain")})
+    assert response.status_code == 400
+
+
+def test_a_non_ascii_csrf_header_is_simply_wrong(client, session):
+    user = make_user(session)
+    page_login(client, user)
+    response = client.post("/me", headers={"X-CSRF-Token": "tôken".encode()}, data={"full_name": "X"})
+    assert response.status_code == 403
+
+
+def test_a_bad_multipart_boundary_on_a_form_is_400(client):
+    client.get("/login")
+    response = client.post("/login", content=b"garbage", headers={
+        "Content-Type": "multipart/form-data; boundary=" + "b" * 300})
+    assert response.status_code == 400
+
+
+def test_an_anonymous_large_multipart_login_is_413(client):
+    client.get("/login")
+    response = client.post("/login", files={"junk": ("big.bin", b"x" * (2 * MB))},
+                           data={"email": "a@b.vn", "password": "x"})
+    assert response.status_code == 413
+    assert "Dữ liệu gửi lên quá lớn (tối đa 1024 KB)." in response.text
+
+
+def test_unicode_digits_in_number_fields_are_not_numbers(client, session):
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, status="open")
+    page_login(client, organizer)
+    listing = client.get(f"/admin/awards/{award.id}/entries?category_id=%C2%B2")
+    assert listing.status_code == 200
+    page = f"/admin/awards/{award.id}/categories/new"
+    token = csrf_from(client.get(page).text)
+    response = client.post(page, data={"csrf_token": token, "code": "PT", "name": "Phát thanh",
+                                       "accepted_kinds": "audio", "max_file_mb": "²",
+                                       "quota_A": "١"})
+    assert response.status_code == 422

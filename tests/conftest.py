@@ -69,6 +69,18 @@ def session(engine):
         empty_tables(engine)
 
 
+@pytest.fixture
+def real_engine(request):
+    """An engine on an empty database of its own (named after the test module), for tests
+    whose threads each commit in their own session."""
+    from app.db import make_engine
+
+    engine = make_engine(fresh_database_url(request.module.__name__.rsplit(".", 1)[-1]))
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
 class RequestClient(TestClient):
     """A TestClient beside the test's session: commits it before each request (the request
     runs in its own session, as in production) and expires it after, so that what the

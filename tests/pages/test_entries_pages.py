@@ -56,11 +56,17 @@ def test_organizer_cannot_open_the_entry_form(client, session):
     assert client.get(f"/awards/{award.slug}/entries/new").status_code == 403
 
 
-def test_upload_without_script_then_submit_shows_the_code(client, session):
+def _empty_draft_signed_in(client, session):
+    """A draft without files on an open award, its author signed in on ``client``."""
     award = make_award(session, status="open")
     journalist = make_user(session)
     entry = make_entry(session, award, user=journalist, files=[])
     page_login(client, journalist)
+    return entry
+
+
+def test_upload_without_script_then_submit_shows_the_code(client, session):
+    entry = _empty_draft_signed_in(client, session)
     html = client.get(f"/entries/{entry.id}").text
     action = re.search(r'id="upload-form" method="post" enctype="multipart/form-data" '
                        r'class="card form upload"\s+action="([^"]+)"', html).group(1)
@@ -78,10 +84,7 @@ def test_upload_without_script_then_submit_shows_the_code(client, session):
 
 
 def test_script_upload_gets_json_and_errors_in_vietnamese(client, session):
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist, files=[])
-    page_login(client, journalist)
+    entry = _empty_draft_signed_in(client, session)
     token = csrf_from(client.get(f"/entries/{entry.id}").text)
     headers = {"X-CSRF-Token": token, "Accept": "application/json"}
     ok = client.post(f"/entries/{entry.id}/files", headers=headers,
@@ -95,10 +98,7 @@ def test_script_upload_gets_json_and_errors_in_vietnamese(client, session):
 
 
 def test_upload_needs_the_csrf_token(client, session):
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist, files=[])
-    page_login(client, journalist)
+    entry = _empty_draft_signed_in(client, session)
     response = client.post(f"/entries/{entry.id}/files", files={"file": ("a.pdf", pdf(),
                                                                         "application/pdf")})
     assert response.status_code == 403
@@ -112,10 +112,7 @@ def _upload_dir_names() -> set[str]:
 
 
 def test_page_upload_takes_its_token_from_the_field_before_the_file(client, session):
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist, files=[])
-    page_login(client, journalist)
+    entry = _empty_draft_signed_in(client, session)
     token = csrf_from(client.get(f"/entries/{entry.id}").text)
     before = _upload_dir_names()
     # In the address (where logs would keep it): refused, nothing stored.
@@ -142,10 +139,7 @@ def test_page_upload_takes_its_token_from_the_field_before_the_file(client, sess
 
 
 def test_the_upload_form_carries_its_token_in_the_body_not_the_address(client, session):
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist, files=[])
-    page_login(client, journalist)
+    entry = _empty_draft_signed_in(client, session)
     html = client.get(f"/entries/{entry.id}").text
     assert "csrf_token=" not in html
     form = html[html.index('id="upload-form"'):html.index("</form>", html.index('id="upload-form"'))]
@@ -153,10 +147,7 @@ def test_the_upload_form_carries_its_token_in_the_body_not_the_address(client, s
 
 
 def test_submit_without_file_shows_why(client, session):
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist, files=[])
-    page_login(client, journalist)
+    entry = _empty_draft_signed_in(client, session)
     response = _post(client, f"/entries/{entry.id}/submit", {}, f"/entries/{entry.id}")
     assert response.status_code == 409
     assert "Vui lòng tải lên ít nhất một tệp của tác phẩm trước khi gửi." in response.text
@@ -279,10 +270,7 @@ def test_a_storage_failure_shows_the_entry_page_with_507(client, session, tmp_pa
     from app.config import get_settings
     from tests.storage_helpers import storage_problem
 
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist, files=[])
-    page_login(client, journalist)
+    entry = _empty_draft_signed_in(client, session)
     token = csrf_from(client.get(f"/entries/{entry.id}").text)
     with storage_problem(problem, tmp_path) as folder:
         monkeypatch.setattr(get_settings(), "upload_dir", folder)
@@ -301,10 +289,7 @@ def test_a_storage_failure_shows_the_entry_page_with_507(client, session, tmp_pa
 
 
 def test_the_entry_page_shows_the_name_with_the_contents_extension(client, session):
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist, files=[])
-    page_login(client, journalist)
+    entry = _empty_draft_signed_in(client, session)
     token = csrf_from(client.get(f"/entries/{entry.id}").text)
     response = client.post(f"/entries/{entry.id}/files", data={"csrf_token": token},
                            files={"file": ("anh.jpg.exe", png(), "image/png")},

@@ -3,27 +3,17 @@
 import threading
 from datetime import UTC, datetime
 
-import pytest
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, func, select
 
 import app.models  # noqa: F401
 from app.accounts import service
 from app.accounts.models import User, UserRegister
-from app.db import make_engine, request_scope
+from app.db import request_scope
 from app.errors import Conflict, NotAuthenticated, TooManyAttempts
-from tests.conftest import fresh_database_url
 from tests.factories import make_user
 
 NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
 THREADS = 8
-
-
-@pytest.fixture
-def real_engine():
-    engine = make_engine(fresh_database_url("accounts_concurrency"))
-    SQLModel.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def _in_parallel(engine, work, count: int = THREADS) -> list:

@@ -4,24 +4,13 @@ test transaction)."""
 import threading
 from datetime import UTC, datetime
 
-import pytest
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 import app.models  # noqa: F401
 from app.accounts.models import User
-from app.db import make_engine
 from app.entries import service
 from app.entries.models import Entry
-from tests.conftest import fresh_database_url
 from tests.factories import make_award, make_entry, make_user
-
-
-@pytest.fixture
-def real_engine():
-    engine = make_engine(fresh_database_url("concurrency"))
-    SQLModel.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_twenty_parallel_submits_get_twenty_distinct_codes(real_engine):

@@ -9,7 +9,10 @@ a client sends can make the database or the date arithmetic fail.
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+import unicodedata
+
+from pydantic import AfterValidator, Field, model_validator
+from sqlmodel import SQLModel
 
 NAME = 200          # a person's name or pen name
 EMAIL = 320
@@ -42,3 +45,25 @@ CalendarDate = Annotated[date, AfterValidator(_in_calendar)]
 CalendarDateTime = Annotated[datetime, AfterValidator(_in_calendar)]
 # A small count (limits, quotas, parts, megabytes): far below the column's 32-bit range.
 Count = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+
+def _nfc_deep(value, key: str = ""):
+    if isinstance(value, str):
+        # Passwords are compared as typed; everything else is stored in NFC.
+        return value if "password" in key else unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {k: _nfc_deep(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc_deep(v, key) for v in value]
+    return value
+
+
+class NFCInput(SQLModel):
+    """Base of every input schema: text is normalised to NFC *before* its length is
+    checked, so that a value that grows when normalised (U+FB2C is three characters in
+    NFC) is measured as it will be stored."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, data):
+        return _nfc_deep(data)

@@ -129,6 +129,19 @@ def get_session(request: Request) -> Iterator[Session]:
         yield from request_scope(session)
 
 
+def flush_unique(session: Session, conflict: Exception) -> None:
+    """Flushes pending rows inside a SAVEPOINT; a unique constraint violated by a concurrent
+    request (which passed the same check a moment before) raises ``conflict`` (a 409)
+    instead of an IntegrityError, and leaves the request's session usable."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise conflict from None
+
+
 def after_commit(session: Session, action) -> None:
     """Run ``action`` once the session's transaction has committed (e.g. delete a file
     whose row was deleted); dropped if it rolls back."""

@@ -23,7 +23,14 @@ def hash_password(password: str) -> str:
     return pwd_context.hash(password)
 
 
+# passlib refuses to hash more than this many bytes (and raises); such a password is wrong.
+MAX_PASSWORD_BYTES = 4096
+
+
 def verify_password(password: str, password_hash: str | None) -> bool:
+    if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+        pwd_context.verify("", _DUMMY_HASH)  # the same time as any wrong password
+        return False
     if password_hash is None:
         pwd_context.verify(password, _DUMMY_HASH)
         return False

@@ -3,11 +3,15 @@
 import re
 import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (tabs and newlines kept) and the bidirectional overrides and isolates
+# that can make a title or a name read differently from what it is ("T\u202egnp.exe").
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e"
+                      r"\u2066-\u2069]")
 
 
 def nfc(value: str | None) -> str | None:
-    """Normalise to NFC and drop control characters (keeps tabs and newlines)."""
+    """Normalise to NFC and drop control characters (keeps tabs and newlines) and bidi
+    controls."""
     if value is None:
         return None
     return _CONTROL.sub("", unicodedata.normalize("NFC", value))

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -39,6 +39,12 @@ class RequestContextMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # No text we store or look up may hold NUL (PostgreSQL refuses it): refused here,
+            # before any handler or query sees it.
+            response = PlainTextResponse("Bad request: NUL character in the address.",
+                                         status_code=400)
+            return await response(scope, receive, send)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         cookies = SimpleCookie()
         try:

@@ -10,7 +10,7 @@ from app.accounts.rules import Role
 from app.db import UTCDateTime, utcnow
 
 
-class UserProfile(SQLModel):
+class UserProfile(bounds.NFCInput):
     full_name: str = Field(max_length=200)
     pen_name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
@@ -37,7 +37,7 @@ class UserRegister(UserProfile):
     password: PasswordInput
 
 
-class UserCreate(SQLModel):
+class UserCreate(bounds.NFCInput):
     email: str = Field(max_length=bounds.EMAIL)
     password: PasswordInput
     full_name: str = Field(max_length=bounds.NAME)
@@ -56,7 +56,7 @@ class UserPublic(UserProfile):
     created_at: datetime
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(bounds.NFCInput):
     current_password: PasswordInput
     new_password: PasswordInput
 

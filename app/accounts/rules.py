@@ -11,7 +11,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from app.errors import N_, Invalid
-from app.text import fold
+from app.text import fold, nfc
 
 
 class Role(StrEnum):
@@ -107,7 +107,7 @@ def login_key(email: str) -> str:
     try:
         return normalize_email(email)
     except Invalid:
-        return email_fold(email.strip())[:320]
+        return email_fold(nfc(email).strip())[:320]  # nfc drops control characters (NUL)
 
 
 def check_role(role: str) -> Role:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select, update
 
 from app.accounts import rules
@@ -24,6 +23,7 @@ from app.accounts.models import (
 from app.accounts.rules import Role
 from app.audit import service as audit
 from app.config import get_settings
+from app.db import flush_unique
 from app.errors import N_, Conflict, Invalid, NotAuthenticated, NotFound, TooManyAttempts
 from app.security import hash_password, new_token, token_digest, verify_password
 from app.text import clean_line
@@ -47,11 +47,8 @@ def _new_user(session: Session, data: UserCreate | UserRegister, role: Role) -> 
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise taken
     user = User(email=email, password_hash=hash_password(data.password), role=role, **profile)
-    try:
-        with session.begin_nested():
-            session.add(user)
-    except IntegrityError:
-        raise taken from None
+    session.add(user)
+    flush_unique(session, taken)
     return user
 
 
@@ -271,7 +268,7 @@ def start_web_session(
             created_at=now,
             expires_at=now + timedelta(days=get_settings().session_days),
             user_agent=(user_agent or "")[:300] or None,
-            ip=ip,
+            ip=(ip or "")[:64] or None,
         )
     )
     session.flush()

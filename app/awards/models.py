@@ -2,7 +2,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import JSON, Column, Field, SQLModel, Text
+from sqlmodel import JSON, Column, Field, Text
 
 from app import bounds
 from app.awards.rules import AwardStatus
@@ -11,7 +11,7 @@ from app.db import UTCDateTime, utcnow
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
-class AwardBase(SQLModel):
+class AwardBase(bounds.NFCInput):
     title: str = Field(max_length=300)
     year: int
     rules: str = Field(default="", sa_type=Text)
@@ -48,7 +48,7 @@ class AwardCreate(AwardBase):
     slug: str | None = Field(default=None, max_length=bounds.SLUG)
 
 
-class AwardUpdate(SQLModel):
+class AwardUpdate(bounds.NFCInput):
     title: str | None = Field(default=None, max_length=bounds.AWARD_TITLE)
     year: bounds.Count | None = None
     slug: str | None = Field(default=None, max_length=bounds.SLUG)
@@ -73,7 +73,7 @@ class AwardPublic(AwardBase):
     updated_at: datetime
 
 
-class CategoryBase(SQLModel):
+class CategoryBase(bounds.NFCInput):
     code: str = Field(max_length=10)
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_type=Text)
@@ -110,7 +110,7 @@ class CategoryCreate(CategoryBase):
     prize_quota: Quota = {}
 
 
-class CategoryUpdate(SQLModel):
+class CategoryUpdate(bounds.NFCInput):
     code: str | None = Field(default=None, max_length=bounds.CATEGORY_CODE)
     name: str | None = Field(default=None, max_length=bounds.CATEGORY_NAME)
     description: str | None = Field(default=None, max_length=bounds.LONG_TEXT)

@@ -20,7 +20,7 @@ from app.awards.models import (
     CategoryUpdate,
 )
 from app.awards.rules import AwardStatus
-from app.db import utcnow
+from app.db import flush_unique, utcnow
 from app.errors import N_, Conflict, NotFound
 from app.text import clean_line, nfc, slugify
 
@@ -60,10 +60,15 @@ def _check(award: Award) -> None:
     )
 
 
+def _slug_taken() -> Conflict:
+    return Conflict(N_("Another award already uses this address."), field="slug")
+
+
 def _unique_slug(session: Session, slug: str, *, award_id: int | None) -> None:
-    other = session.exec(select(Award.id).where(Award.slug == slug)).first()
+    with session.no_autoflush:
+        other = session.exec(select(Award.id).where(Award.slug == slug)).first()
     if other is not None and other != award_id:
-        raise Conflict(N_("Another award already uses this address."), field="slug")
+        raise _slug_taken()
 
 
 def _clean_award_values(values: dict, timezone: str) -> dict:
@@ -88,7 +93,7 @@ def create_award(session: Session, data: AwardCreate, *, actor: User) -> Award:
     _check(award)
     _unique_slug(session, slug, award_id=None)
     session.add(award)
-    session.flush()
+    flush_unique(session, _slug_taken())
     audit.record(session, actor=actor, action="award.create", obj=award, changes=values)
     return award
 
@@ -117,7 +122,7 @@ def update_award(
     if target is not None and target != award.status:
         _move(session, award, target, actor=actor, reason=reason, now=now)
     session.add(award)
-    session.flush()
+    flush_unique(session, _slug_taken())
     return award
 
 
@@ -246,7 +251,11 @@ def _check_category(session: Session, category: Category) -> None:
             )
         ).first()
     if clash is not None and clash != category.id:
-        raise Conflict(N_("Another category of this award already uses this code."), field="code")
+        raise _code_taken()
+
+
+def _code_taken() -> Conflict:
+    return Conflict(N_("Another category of this award already uses this code."), field="code")
 
 
 def _require_editable_categories(award: Award) -> None:
@@ -255,6 +264,7 @@ def _require_editable_categories(award: Award) -> None:
 
 
 def add_category(session: Session, award: Award, data: CategoryCreate, *, actor: User) -> Category:
+    lock_award(session, award)  # serialised with status changes; positions do not collide
     _require_editable_categories(award)
     values = _clean_category_values(data.model_dump())
     position = session.exec(
@@ -263,7 +273,7 @@ def add_category(session: Session, award: Award, data: CategoryCreate, *, actor:
     category = Category(award_id=award.id, position=position, **values)
     _check_category(session, category)
     session.add(category)
-    session.flush()
+    flush_unique(session, _code_taken())
     audit.record(session, actor=actor, action="category.create", obj=category, changes=values)
     return category
 
@@ -271,7 +281,7 @@ def add_category(session: Session, award: Award, data: CategoryCreate, *, actor:
 def update_category(
     session: Session, category: Category, data: CategoryUpdate, *, actor: User
 ) -> Category:
-    award = session.get(Award, category.award_id)
+    award = lock_award(session, session.get(Award, category.award_id))
     _require_editable_categories(award)
     values = {
         k: v for k, v in _clean_category_values(data.model_dump(exclude_unset=True)).items()
@@ -283,7 +293,7 @@ def update_category(
             setattr(category, name, value)
         _check_category(session, category)
         session.add(category)
-        session.flush()
+        flush_unique(session, _code_taken())
         audit.record(session, actor=actor, action="category.update", obj=category,
                      changes=changes)
     return category

@@ -10,7 +10,7 @@ from app.db import MAX_ID, UTCDateTime, utcnow
 from app.entries.rules import EntryStatus
 
 
-class EntryFields(SQLModel):
+class EntryFields(bounds.NFCInput):
     title: str = Field(max_length=bounds.TITLE)
     summary: str = Field(default="", sa_type=Text, max_length=bounds.LONG_TEXT)
     outlet: str = Field(max_length=bounds.OUTLET)
@@ -71,7 +71,7 @@ class EntryFile(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class CoAuthorIn(BaseModel):
+class CoAuthorIn(bounds.NFCInput):
     full_name: str = Field(max_length=bounds.NAME)
     pen_name: str | None = Field(default=None, max_length=bounds.NAME)
     email: str | None = Field(default=None, max_length=bounds.EMAIL)
@@ -87,7 +87,7 @@ class EntryCreate(EntryFields):
     co_authors: CoAuthors = []
 
 
-class EntryUpdate(SQLModel):
+class EntryUpdate(bounds.NFCInput):
     category_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     title: str | None = Field(default=None, max_length=bounds.TITLE)
     summary: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
@@ -98,7 +98,7 @@ class EntryUpdate(SQLModel):
     co_authors: CoAuthors | None = None
 
 
-class ScreenIn(BaseModel):
+class ScreenIn(bounds.NFCInput):
     decision: str = Field(max_length=bounds.SHORT_CODE)
     reason: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
 

@@ -483,14 +483,17 @@ def withdraw_entry(session: Session, entry: Entry, *, user: User, now: datetime,
     _lock(session, entry)
     target = rules.check_transition(entry.status, EntryAction.withdraw, role=user.role)
     rules.check_withdrawable(award.status)
+    reason = clean_line(reason)
+    rules.check_reason_length(reason)
     return _record_move(session, entry, target, actor=user, action="entry.withdraw", now=now,
-                        reason=clean_line(reason))
+                        reason=reason)
 
 
 def screen_entry(session: Session, entry: Entry, *, decision: str, reason: str | None,
                  actor: User, now: datetime) -> Entry:
     """The organizer accepts, returns (with a reason the author sees) or rejects an entry."""
     reason = nfc(reason or "").strip() or None
+    rules.check_reason_length(reason)
     _lock(session, entry)
     target = rules.check_transition(entry.status, decision, role=actor.role, reason=reason)
     entry.screening_reason = reason

@@ -127,3 +127,48 @@ def test_malformed_multipart_uploads_are_400(client, session):
     assert broken.status_code in (400, 422)
     assert session.exec(select(func.count()).select_from(EntryFile)).one() == 0
     assert session.exec(select(Entry.status).where(Entry.id == entry.id)).one() == "draft"
+
+
+def test_text_is_measured_after_normalisation(client, session):
+    """U+FB2C is three characters in NFC: 200 of them are a 600-character title."""
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist)
+    headers = api_headers(client, journalist)
+    response = client.patch(f"/api/v1/entries/{entry.id}", headers=headers,
+                            json={"title": "\ufb2c" * 200})
+    assert response.status_code == 422
+    fits = client.patch(f"/api/v1/entries/{entry.id}", headers=headers,
+                        json={"title": "\ufb2c" * 100})
+    assert fits.status_code == 200
+    assert len(fits.json()["title"]) == 300
+    register = client.post("/api/v1/auth/register", json={
+        "email": "moi@example.vn", "password": "mot-mat-khau-dai", "full_name": "\ufb2c" * 100})
+    assert register.status_code == 422
+
+
+def test_nul_in_the_address_is_400(client):
+    assert client.get("/awards/x%00y").status_code == 400
+    assert client.get("/api/v1/awards?q=%00").status_code == 400
+
+
+def test_nul_or_a_huge_password_at_login_is_simply_wrong(client, session):
+    user = make_user(session)
+    for username, password in ((user.email.replace("@", "\x00@"), "x"),
+                               (user.email, "p" * 5000)):
+        response = client.post("/api/v1/auth/token",
+                               data={"username": username, "password": password})
+        assert response.status_code == 401, username
+
+
+def test_a_long_client_address_is_cut_to_its_column(session):
+    from datetime import UTC, datetime
+
+    from app.accounts import service
+    from app.accounts.models import WebSession
+
+    user = make_user(session)
+    service.start_web_session(session, user, now=datetime.now(UTC), ip="f" * 100)
+    session.flush()
+    assert session.exec(select(WebSession.ip).where(WebSession.user_id == user.id)).one() == \
+        "f" * 64

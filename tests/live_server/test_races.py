@@ -210,3 +210,52 @@ def test_submission_waits_for_a_closing_award(server, db):
         assert submit == 409
         assert rows == ["award.status", "award.status"]
         assert _entry(db, entry.id)[0] == "draft"
+
+
+def test_parallel_awards_with_one_address_make_one(server, db):
+    _, _, organizer, _ = _scene(db)
+    headers = _token(server, organizer.email)
+    body = {"title": "Giải song song", "year": 2026, "slug": "giai-song-song"}
+    responses = _parallel([lambda http: http.post(f"{server.base}/api/v1/awards",
+                                                  headers=headers, json=body)] * PARALLEL)
+    assert _statuses(responses) == [201, 409, 409, 409]
+    assert {r.json()["detail"] for r in responses if r.status_code == 409} == {
+        "Địa chỉ này đã được một giải khác sử dụng."}
+
+
+def test_parallel_categories_with_one_code_make_one(server, db):
+    award, _, organizer, _ = _scene(db)
+    headers = _token(server, organizer.email)
+    body = {"code": "SS", "name": "Song song", "accepted_kinds": ["pdf"]}
+    url = f"{server.base}/api/v1/awards/{award.id}/categories"
+    responses = _parallel([lambda http: http.post(url, headers=headers, json=body)] * PARALLEL)
+    assert _statuses(responses) == [201, 409, 409, 409]
+
+
+def test_categories_are_not_added_after_the_award_closes(server, db):
+    award, _, organizer, _ = _scene(db)
+    headers = _token(server, organizer.email)
+    url = f"{server.base}/api/v1/awards/{award.id}"
+
+    def add(i):
+        return lambda http: http.post(f"{url}/categories", headers=headers, json={
+            "code": f"K{i}", "name": f"Thể loại {i}", "accepted_kinds": ["pdf"]})
+
+    responses = _parallel([lambda http: http.patch(url, headers=headers,
+                                                   json={"status": "closed"})]
+                          + [add(i) for i in range(PARALLEL)])
+    assert responses[0].status_code == 200
+    assert all(r.status_code in (201, 409) for r in responses[1:])
+    from app.audit.models import AuditEntry
+
+    with Session(db) as session:
+        closed_at = session.exec(select(AuditEntry.id).where(
+            AuditEntry.object_type == "award", AuditEntry.object_id == award.id,
+            AuditEntry.action == "award.status").order_by(AuditEntry.id.desc())).first()
+        positions = session.exec(select(Category.position).where(
+            Category.award_id == award.id).order_by(Category.position)).all()
+        created = session.exec(select(AuditEntry.id).where(
+            AuditEntry.action == "category.create",
+            AuditEntry.id > closed_at)).all()
+    assert created == []
+    assert positions == list(range(len(positions)))

@@ -81,3 +81,39 @@ def test_unicode_digits_in_number_fields_are_not_numbers(client, session):
                                        "accepted_kinds": "audio", "max_file_mb": "²",
                                        "quota_A": "١"})
     assert response.status_code == 422
+
+
+def test_a_summary_that_grows_when_normalised_is_refused(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist)
+    page_login(client, journalist)
+    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    response = client.post(f"/entries/{entry.id}", data={
+        "csrf_token": token, "title": "T", "outlet": "Báo Ninh Thuận",
+        "published_on": "2026-03-15", "category_id": str(entry.category_id),
+        "summary": "\ufb2c" * 20_000})
+    assert response.status_code == 422
+    assert session.exec(select(Entry.summary).where(Entry.id == entry.id)).one() == "Tóm tắt"
+
+
+def test_a_withdrawal_reason_longer_than_allowed_is_refused(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, status="submitted")
+    page_login(client, journalist)
+    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    response = client.post(f"/entries/{entry.id}/withdraw",
+                           data={"csrf_token": token, "reason": "r" * 20_001})
+    assert response.status_code == 422
+    assert "Lý do chỉ được dài tối đa 20000 ký tự." in response.text
+    assert session.exec(select(Entry.status).where(Entry.id == entry.id)).one() == "submitted"
+
+
+def test_nul_in_a_login_form_is_a_wrong_login(client, session):
+    user = make_user(session)
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"csrf_token": token, "email": "a\x00b@x.vn",
+                                           "password": "x"})
+    assert response.status_code == 401
+    del user

@@ -105,3 +105,13 @@ def parse_int(value) -> int | None:
     if not isinstance(value, str) or not _ASCII_INT.fullmatch(value.strip()):
         return None
     return int(value.strip())
+
+
+def parse_datetime(value: str | None):
+    """An ISO 8601 time from a hidden form field, or None when absent or malformed."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None

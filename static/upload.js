@@ -11,6 +11,9 @@
   var button = form.querySelector("button[type=submit]");
 
   function send(file) {
+    // The receipt of an earlier upload must not stand above this one's outcome.
+    var receipt = document.querySelector(".receipt");
+    if (receipt) receipt.remove();
     var data = new FormData();
     data.append("file", file, file.name);
     var xhr = new XMLHttpRequest();

@@ -43,8 +43,8 @@ def check_award_transition(current: str, target: str, *, category_count: int,
     if target_status not in AWARD_TRANSITIONS[AwardStatus(current)]:
         raise Conflict(
             N_("An award cannot move from “{current}” to “{target}”."),
-            current=current,
-            target=target,
+            current=[STATUS_LABELS[AwardStatus(current)]],
+            target=[STATUS_LABELS[target_status]],
         )
     if target_status == AwardStatus.open and category_count == 0:
         raise Conflict(N_("Add at least one category before opening the award."))

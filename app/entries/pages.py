@@ -28,7 +28,7 @@ from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
 from app.errors import DomainError
-from app.text import parse_int
+from app.text import parse_datetime, parse_int
 from app.web import check_csrf_token, check_origin, csrf_protect, form_error, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
@@ -149,13 +149,16 @@ def update_entry(entry_id: Id, request: Request, form: FormDep, session: Session
     entry = service.get_entry(session, entry_id, viewer=user)
     award = session.get(Award, entry.award_id)
     values = _entry_values(form, award)
+    version = form.get("version") if isinstance(form.get("version"), str) else None
     try:
-        service.update_entry(session, entry, EntryUpdate(**values), user=user, now=now)
+        service.update_entry(session, entry, EntryUpdate(**values), user=user, now=now,
+                             opened_at=parse_datetime(version))
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         entry = service.get_entry(session, entry_id, viewer=user)
         return _entry_page(request, session, entry, user, form=_form_from_post(values),
-                           error=message, errors=errors, status_code=422)
+                           error=message, errors=errors,
+                           status_code=getattr(err, "status_code", 422))
     return redirect(f"/entries/{entry_id}?saved=1")
 
 

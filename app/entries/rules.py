@@ -85,7 +85,8 @@ def check_transition(status: str, action: EntryAction | str, *, role: str,
     if role != rule.role:
         raise Forbidden(N_("You do not have permission to do this."))
     if EntryStatus(status) not in rule.sources:
-        raise Conflict(N_("This cannot be done to an entry that is “{status}”."), status=status)
+        raise Conflict(N_("This cannot be done to an entry that is “{status}”."),
+                       status=[STATUS_LABELS[EntryStatus(status)]])
     if rule.reason_required and not (reason or "").strip():
         raise Invalid(N_("Please give a reason; the author will see it."), field="reason")
     return rule.target
@@ -103,6 +104,14 @@ def check_reason_length(reason: str | None) -> None:
 def check_editable(status: str) -> None:
     if status not in EDITABLE:
         raise Conflict(N_("The entry can only be changed while it is a draft or returned."))
+
+
+def check_not_stale(opened_at: datetime | None, updated_at: datetime) -> None:
+    """A form opened on an older version of the entry must not overwrite a newer one."""
+    if opened_at is not None and opened_at != updated_at:
+        raise Conflict(N_("This entry was changed in another tab or window after you opened "
+                          "this form, so your changes were not saved. Your text is kept below: "
+                          "check it and save again."))
 
 
 def check_award_open(award_status: str) -> None:

@@ -386,11 +386,14 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
 
 
 def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: User,
-                 now: datetime) -> Entry:
+                 now: datetime, opened_at: datetime | None = None) -> Entry:
+    """``opened_at``: the entry's ``updated_at`` when the form was opened; a save made on an
+    older version (another tab saved meanwhile) is refused rather than undoing that save."""
     _require_submitter(entry, user)
     award = _award_shared(session, entry.award_id)
     _lock(session, entry)
     rules.check_editable(entry.status)
+    rules.check_not_stale(opened_at, entry.updated_at)
     values = data.model_dump(exclude_unset=True)
     co_authors = values.pop("co_authors", None)
     if "category_id" in values:

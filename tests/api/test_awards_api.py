@@ -54,7 +54,7 @@ def test_patch_moves_status_and_refuses_forbidden_moves(client, session):
                             headers=headers)
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "Không thể chuyển giải từ trạng thái “draft” sang “published”."}
+        "detail": "Không thể chuyển giải từ trạng thái “Bản nháp” sang “Đã công bố kết quả”."}
     for target in ("open", "closed", "judging", "published"):
         response = client.patch(f"/api/v1/awards/{award.id}", json={"status": target},
                                 headers=headers)

@@ -297,3 +297,22 @@ def test_the_entry_page_shows_the_name_with_the_contents_extension(client, sessi
     assert response.status_code == 303
     page = client.get(response.headers["location"]).text
     assert ">anh.jpg.png</a>" in page and "anh.jpg.exe" not in page
+
+
+def test_a_save_from_a_stale_tab_is_refused_and_keeps_what_was_typed(client, session):
+    entry = _empty_draft_signed_in(client, session)
+    page = client.get(f"/entries/{entry.id}").text
+    token = csrf_from(page)
+    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
+    fields = {"csrf_token": token, "version": version, "outlet": "Báo Ninh Thuận",
+              "published_on": "2026-03-15", "category_id": str(entry.category_id)}
+    first = client.post(f"/entries/{entry.id}", data={**fields, "title": "Tên từ thẻ thứ nhất"},
+                        follow_redirects=False)
+    assert first.status_code == 303
+    second = client.post(f"/entries/{entry.id}", data={**fields, "title": "Tên cũ",
+                                                       "summary": "Tóm tắt từ thẻ thứ hai"})
+    assert second.status_code == 409
+    assert "Tác phẩm vừa được thay đổi ở một thẻ hoặc cửa sổ khác" in second.text
+    assert "Tóm tắt từ thẻ thứ hai" in second.text
+    session.refresh(entry)
+    assert entry.title == "Tên từ thẻ thứ nhất"

@@ -97,3 +97,17 @@ def stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(10)
+
+
+def run_bench(prefix: str, name: str, run) -> None:
+    """Runs ``run(work, database_url)`` in a temporary folder and database, both removed
+    afterwards."""
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        with bench_database(work, name) as database_url:
+            run(work, database_url)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

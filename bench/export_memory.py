@@ -12,10 +12,8 @@ Nothing is asserted: these are figures to read.
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +23,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import CLI, bench_database, reset_peak, rss_kb, start_server, stop  # noqa: E402
+from bench.common import CLI, reset_peak, rss_kb, run_bench, start_server, stop  # noqa: E402
 
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "10000"))
 CONCURRENT = 4
@@ -122,12 +120,7 @@ def phase(server, base: str, award_id: int, headers: dict, n: int) -> dict:
 
 
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="giaibao-export-"))
-    try:
-        with bench_database(work, "bench_export") as database_url:
-            run(work, database_url)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    run_bench("giaibao-export-", "bench_export", run)
 
 
 def run(work: Path, database_url: str) -> None:

@@ -13,11 +13,9 @@ waiting seconds behind an upload) shows as a max latency far above the p95.
 """
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from app.samples import pdf  # noqa: E402
-from bench.common import CLI, bench_database, start_server, stop  # noqa: E402
+from bench.common import CLI, run_bench, start_server, stop  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 READERS = int(os.environ.get("BENCH_READERS", "6"))
@@ -112,12 +110,7 @@ def phase(base: str, with_uploads: bool, data_paths: list[Path], organizer: dict
 
 
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="giaibao-load-"))
-    try:
-        with bench_database(work, "bench_load") as database_url:
-            run(work, database_url)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    run_bench("giaibao-load-", "bench_load", run)
 
 
 def run(work: Path, database_url: str) -> None:

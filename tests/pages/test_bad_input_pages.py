@@ -11,12 +11,17 @@ from tests.factories import make_award, make_entry, make_user, page_login
 MB = 1024 * 1024
 
 
-def test_a_title_too_long_for_its_column_is_refused_with_the_form(client, session):
+def _signed_in_draft(client, session):
+    """A draft, its author signed in, and the CSRF token of its page."""
     award = make_award(session, status="open")
     journalist = make_user(session)
     entry = make_entry(session, award, user=journalist)
     page_login(client, journalist)
-    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    return award, entry, csrf_from(client.get(f"/entries/{entry.id}").text)
+
+
+def test_a_title_too_long_for_its_column_is_refused_with_the_form(client, session):
+    award, entry, token = _signed_in_draft(client, session)
     response = client.post(f"/entries/{entry.id}", data={
         "csrf_token": token, "title": "T" * 600, "outlet": "Báo Ninh Thuận",
         "published_on": "2026-03-15", "category_id": str(entry.category_id)})
@@ -84,11 +89,7 @@ def test_unicode_digits_in_number_fields_are_not_numbers(client, session):
 
 
 def test_a_summary_that_grows_when_normalised_is_refused(client, session):
-    award = make_award(session, status="open")
-    journalist = make_user(session)
-    entry = make_entry(session, award, user=journalist)
-    page_login(client, journalist)
-    token = csrf_from(client.get(f"/entries/{entry.id}").text)
+    award, entry, token = _signed_in_draft(client, session)
     response = client.post(f"/entries/{entry.id}", data={
         "csrf_token": token, "title": "T", "outlet": "Báo Ninh Thuận",
         "published_on": "2026-03-15", "category_id": str(entry.category_id),

@@ -57,3 +57,26 @@ def csrf_matches(binding: str | None, token: str | None) -> bool:
     # Bytes, so that a token with non-ASCII characters is simply wrong, not an error.
     return hmac.compare_digest(csrf_token_for(binding).encode(),
                                token.encode("utf-8", "surrogateescape"))
+
+
+def device_token(account_key: str) -> str:
+    """A browser's proof that it signed in to this account before: a random id and its
+    HMAC, bound to the account (sign-in throttling counts such a browser on its own)."""
+    device = secrets.token_urlsafe(16)
+    return f"{device}.{_device_mac(account_key, device)}"
+
+
+def device_of(token: str | None, account_key: str) -> str | None:
+    """The device id in ``token`` if it was issued for this account, else None."""
+    device, _, mac = (token or "").partition(".")
+    if not device or not mac:
+        return None
+    expected = _device_mac(account_key, device).encode()
+    return device if hmac.compare_digest(expected, mac.encode("utf-8", "surrogateescape")) \
+        else None
+
+
+def _device_mac(account_key: str, device: str) -> str:
+    key = get_settings().secret_key.encode()
+    message = f"device:{account_key}:{device}".encode("utf-8", "surrogateescape")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -23,6 +23,7 @@ from app.security import csrf_matches, csrf_token_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_COOKIE = "gb_session"
+DEVICE_COOKIE = "gb_device"  # set at sign-in, sent only to /login (app.security.device_token)
 PRE_COOKIE = "gb_pre"
 LANG_COOKIE = "lang"
 

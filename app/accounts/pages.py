@@ -7,7 +7,9 @@ from app.config import get_settings
 from app.deps import FormDep, Now, PageUser, PageUserOptional, SessionDep, page_csrf
 from app.errors import DomainError
 from app.i18n import LANGUAGES
+from app.security import device_token
 from app.web import (
+    DEVICE_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
     form_error,
@@ -83,7 +85,8 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     email, password, next = (_text(form, name) for name in ("email", "password", "next"))
     try:
         user = service.authenticate(
-            session, email=email, password=password, address=_client_ip(request), now=now
+            session, email=email, password=password, address=_client_ip(request), now=now,
+            device_token=request.cookies.get(DEVICE_COOKIE),
         )
     except DomainError as err:
         message, _ = form_error(session, err)
@@ -102,6 +105,10 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     default = "/admin/" if user.role == "organizer" else "/"
     response = redirect(safe_next(next, default))
     _set_session_cookie(response, token)
+    # This browser is now known to the account: its own failures are counted on their own.
+    response.set_cookie(DEVICE_COOKIE, device_token(user.email), max_age=365 * 86400,
+                        httponly=True, samesite="lax", secure=not get_settings().is_dev,
+                        path="/login")
     return response
 
 

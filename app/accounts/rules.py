@@ -125,6 +125,7 @@ class ThrottleScope(StrEnum):
     pair = "pair"  # one account from one address: a hard limit per window
     account = "account"  # one account from addresses it never signed in from: growing delays
     address = "address"  # one address, whatever the account: a hard limit per window
+    device = "device"  # one account from a browser it signed in from: a hard limit per window
 
 
 @dataclass(frozen=True)
@@ -188,16 +189,22 @@ def throttle_wait(scope: ThrottleScope, failures: Failures, *, limits: ThrottleL
     failures = current(failures, scope=scope, now=now, window=limits.window)
     if scope is ThrottleScope.account:
         return backoff_wait(failures, free=limits.account_free, now=now, window=limits.window)
-    limit = limits.per_pair if scope is ThrottleScope.pair else limits.per_address
+    limit = limits.per_address if scope is ThrottleScope.address else limits.per_pair
     return limit_wait(failures, limit=limit, now=now, window=limits.window)
 
 
-def throttle_keys(account: str, address: str, *, known: bool) -> list[tuple[ThrottleScope, str]]:
+def throttle_keys(account: str, address: str, *, known: bool,
+                  device: str | None = None) -> list[tuple[ThrottleScope, str]]:
     """The counters an attempt is checked and counted on, in the order they are locked.
 
     From an address the account has signed in from before, only the pair and the address
-    count: a stranger's failures elsewhere do not slow the owner down.
+    count: a stranger's failures elsewhere do not slow the owner down. From a browser that
+    carries the account's device token (set at a successful sign-in), only that browser's
+    own counter counts: a stranger behind the same address (an office network) cannot lock
+    the owner out, and a stolen token still allows only a few guesses per window.
     """
+    if device:
+        return [(ThrottleScope.device, f"{device} {account}")]
     keys = [(ThrottleScope.address, address), (ThrottleScope.pair, f"{address} {account}")]
     if not known:
         keys.insert(0, (ThrottleScope.account, account))

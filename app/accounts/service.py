@@ -25,7 +25,7 @@ from app.audit import service as audit
 from app.config import get_settings
 from app.db import flush_unique
 from app.errors import N_, Conflict, Invalid, NotAuthenticated, NotFound, TooManyAttempts
-from app.security import hash_password, new_token, token_digest, verify_password
+from app.security import device_of, hash_password, new_token, token_digest, verify_password
 from app.text import clean_line
 
 
@@ -198,7 +198,8 @@ UNKNOWN_ADDRESS = "unknown"
 
 
 def authenticate(
-    session: Session, *, email: str, password: str, address: str | None, now: datetime
+    session: Session, *, email: str, password: str, address: str | None, now: datetime,
+    device_token: str | None = None,
 ) -> User:
     """Check a password, refusing with 429 (and the seconds to wait) while throttled.
 
@@ -215,13 +216,14 @@ def authenticate(
     key = rules.login_key(email)
     address = (address or UNKNOWN_ADDRESS)[:64]
     user = session.exec(select(User).where(User.email == key)).first()
-    keys = rules.throttle_keys(key, address, known=_is_known_address(session, user, address))
+    keys = rules.throttle_keys(key, address, known=_is_known_address(session, user, address),
+                               device=device_of(device_token, key))
     _check(_counters(session, keys, lock=False), keys, limits=limits, now=now)
     ok = verify_password(password, user.password_hash if user else None)
     if ok and user is not None and user.is_active:
         rows = _counters(session, keys, lock=True)
         _check(rows, keys, limits=limits, now=now)
-        pair = rows.get((rules.ThrottleScope.pair, keys[-1][1]))
+        pair = rows.get(keys[-1])  # the pair's (or the browser's) own counter starts again
         if pair is not None:
             pair.failures, pair.first_at, pair.last_at = 0, None, now
             session.add(pair)

@@ -203,3 +203,24 @@ def test_unknown_page_is_a_vietnamese_404(client):
     response = client.get("/khong-co")
     assert response.status_code == 404
     assert "Trang này không tồn tại." in response.text
+
+
+def test_a_stranger_at_the_owners_address_cannot_lock_the_owners_browser_out(client, session):
+    from app.main import app
+
+    owner = make_user(session)
+    page_login(client, owner)  # the owner's browser now carries its device token
+    assert client.cookies.get("gb_device")
+    stranger = RequestClient(app, session)  # the same address, no device token
+
+    def attempt(browser, password):
+        token = csrf_from(browser.get("/login").text)
+        return browser.post("/login", data={"email": owner.email, "password": password,
+                                            "csrf_token": token}, follow_redirects=False)
+
+    assert [attempt(stranger, "sai-mat-khau").status_code for _ in range(6)] == \
+        [401] * 5 + [429]
+    assert attempt(stranger, PASSWORD).status_code == 429
+    assert attempt(client, PASSWORD).status_code == 303
+    # The owner's browser is limited too: a stolen device token allows few guesses.
+    assert [attempt(client, "sai-mat-khau").status_code for _ in range(6)] == [401] * 5 + [429]

@@ -193,3 +193,24 @@ def test_throttle_keys_skip_the_account_from_a_known_address():
         (ThrottleScope.pair, "10.0.0.1 a@x.vn")]
     assert rules.throttle_keys("a@x.vn", "10.0.0.1", known=True) == [
         (ThrottleScope.address, "10.0.0.1"), (ThrottleScope.pair, "10.0.0.1 a@x.vn")]
+
+
+def test_a_known_browser_is_counted_on_its_own():
+    from app.accounts.rules import ThrottleScope, throttle_keys
+
+    assert throttle_keys("a@x.vn", "10.0.0.1", known=False, device="d1") == [
+        (ThrottleScope.device, "d1 a@x.vn")]
+    assert [s for s, _ in throttle_keys("a@x.vn", "10.0.0.1", known=True)] == [
+        ThrottleScope.address, ThrottleScope.pair]
+
+
+def test_a_device_token_belongs_to_one_account():
+    from app.security import device_of, device_token
+
+    token = device_token("a@x.vn")
+    device = token.split(".")[0]
+    assert device_of(token, "a@x.vn") == device
+    assert device_of(token, "b@x.vn") is None
+    assert device_of(device + ".0" * 32, "a@x.vn") is None
+    assert device_of("khong-hop-le", "a@x.vn") is None
+    assert device_of(None, "a@x.vn") is None

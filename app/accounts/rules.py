@@ -163,10 +163,12 @@ def backoff_delay(count: int, *, free: int, window: timedelta) -> timedelta:
 
 
 def backoff_wait(failures: Failures, *, free: int, now: datetime, window: timedelta) -> int:
-    if failures.last_at is None:
+    delay = backoff_delay(failures.count, free=free, window=window)
+    # No delay is no wait, even for an attempt whose clock reading came a moment before the
+    # last failure was recorded (requests read ``now`` before they queue for the lock).
+    if failures.last_at is None or not delay:
         return 0
-    return _seconds(failures.last_at + backoff_delay(failures.count, free=free, window=window)
-                    - now)
+    return _seconds(failures.last_at + delay - now)
 
 
 def after_failure(failures: Failures, *, now: datetime) -> Failures:

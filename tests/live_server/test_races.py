@@ -259,3 +259,24 @@ def test_categories_are_not_added_after_the_award_closes(server, db):
             AuditEntry.id > closed_at)).all()
     assert created == []
     assert positions == list(range(len(positions)))
+
+
+def test_parallel_registrations_of_one_address_make_one_account(server, db):
+    forms = ["song.song@example.vn", "Song.Song@Example.VN", "ｓｏｎｇ.ｓｏｎｇ@example.vn",
+             "SONG.SONG@EXAMPLE.VN"]
+
+    def register(email):
+        return lambda http: http.post(f"{server.base}/api/v1/auth/register", json={
+            "email": email, "password": "mot-mat-khau-kho-doan", "full_name": "Lê Song"})
+
+    responses = _parallel([register(e) for e in forms])
+    assert _statuses(responses) == [201, 409, 409, 409]
+
+
+def test_parallel_wrong_passwords_are_counted_exactly(server, db):
+    _, journalist, _, _ = _scene(db)
+    url = f"{server.base}/api/v1/auth/token"
+    responses = _parallel([lambda http: http.post(url, data={
+        "username": journalist.email, "password": "khong-dung-dau"})] * 8)
+    assert _statuses(responses) == [401] * 5 + [429] * 3, [
+        (r.status_code, r.json()["detail"], r.headers.get("retry-after")) for r in responses]

@@ -214,3 +214,15 @@ def test_a_device_token_belongs_to_one_account():
     assert device_of(device + ".0" * 32, "a@x.vn") is None
     assert device_of("khong-hop-le", "a@x.vn") is None
     assert device_of(None, "a@x.vn") is None
+
+
+def test_no_delay_is_no_wait_even_for_an_attempt_read_a_moment_earlier():
+    from datetime import UTC, datetime, timedelta
+
+    from app.accounts.rules import Failures, backoff_wait
+
+    last = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    earlier = last - timedelta(milliseconds=5)
+    window = timedelta(minutes=15)
+    assert backoff_wait(Failures(4, last, last), free=5, now=earlier, window=window) == 0
+    assert backoff_wait(Failures(5, last, last), free=5, now=earlier, window=window) == 3

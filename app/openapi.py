@@ -23,7 +23,7 @@ class Error(BaseModel):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "The request body could not be read",
+    400: "The request body could not be read, or the address holds a NUL character",
     401: "Not signed in, or the bearer token is unknown or expired",
     403: "The caller's role or ownership does not allow this",
     404: "No such object, or one the caller may not see",
@@ -70,9 +70,11 @@ def _calls(dependant) -> list:
 
 
 def _implicit_errors(route: APIRoute) -> tuple[int, ...]:
-    """400 when FastAPI cannot read the body (not UTF-8 JSON, a broken form) and 413 when it
-    is over the limit (app.limits); the 401 and 403 of the caller and role checks."""
-    codes = (400, 413) if route.body_field is not None else ()
+    """400 when FastAPI cannot read the body (not UTF-8 JSON, a broken form) or the address
+    holds NUL, 413 when the body is over the limit (app.limits); the 401 and 403 of the caller
+    and role checks."""
+    # 400 also for an address holding NUL, refused before routing (app.web).
+    codes = (400, 413) if route.body_field is not None else (400,)
     calls = _calls(route.dependant)
     if deps.api_user in calls:
         codes += (401,)

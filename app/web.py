@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -40,12 +40,6 @@ class RequestContextMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
-            # No text we store or look up may hold NUL (PostgreSQL refuses it): refused here,
-            # before any handler or query sees it.
-            response = PlainTextResponse("Bad request: NUL character in the address.",
-                                         status_code=400)
-            return await response(scope, receive, send)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         cookies = SimpleCookie()
         try:
@@ -66,6 +60,14 @@ class RequestContextMiddleware:
             pre = new_pre = secrets.token_urlsafe(24)
         scope["state"]["pre"] = pre
         token = i18n.current_language.set(lang)
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # No text we store or look up may hold NUL (PostgreSQL refuses it): refused here,
+            # before any handler or query sees it.
+            i18n.current_language.reset(token)
+            message = i18n.gettext(N_("The address contains a character that is not allowed."))
+            response = (JSONResponse({"detail": message}, status_code=400) if is_api
+                        else PlainTextResponse(message, status_code=400))
+            return await response(scope, receive, send)
 
         async def send_with_cookie(message):
             if message["type"] == "http.response.start" and new_pre:

@@ -149,7 +149,9 @@ def test_text_is_measured_after_normalisation(client, session):
 
 def test_nul_in_the_address_is_400(client):
     assert client.get("/awards/x%00y").status_code == 400
-    assert client.get("/api/v1/awards?q=%00").status_code == 400
+    response = client.get("/api/v1/awards?q=%00")
+    assert (response.status_code, response.json()) == (
+        400, {"detail": "Địa chỉ chứa ký tự không được phép."})
 
 
 def test_nul_or_a_huge_password_at_login_is_simply_wrong(client, session):

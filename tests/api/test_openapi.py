@@ -36,16 +36,17 @@ def test_an_entry_is_the_authors_view_or_the_organizers(schema):
 @pytest.mark.parametrize(("method", "path", "codes"), [
     ("post", "/auth/register", ["201", "400", "409", "413", "422"]),
     ("post", "/auth/token", ["200", "400", "401", "413", "422", "429"]),
-    ("delete", "/auth/token", ["204", "401"]),
-    ("get", "/me", ["200", "401"]),
-    ("get", "/awards", ["200", "422"]),
-    ("get", "/awards/{award_id}", ["200", "404", "422"]),
+    ("delete", "/auth/token", ["204", "400", "401"]),
+    ("get", "/me", ["200", "400", "401"]),
+    ("get", "/awards", ["200", "400", "422"]),
+    ("get", "/awards/{award_id}", ["200", "400", "404", "422"]),
     ("post", "/awards", ["201", "400", "401", "403", "409", "413", "422"]),
-    ("get", "/entries/{entry_id}", ["200", "401", "404", "422"]),
+    ("get", "/entries/{entry_id}", ["200", "400", "401", "404", "422"]),
     ("post", "/entries/{entry_id}/files", ["201", "400", "401", "403", "404", "409", "413",
                                            "415", "422", "507"]),
-    ("delete", "/entries/{entry_id}/files/{file_id}", ["204", "401", "403", "404", "409", "422"]),
-    ("get", "/audit", ["200", "401", "403", "422"]),
+    ("delete", "/entries/{entry_id}/files/{file_id}", ["204", "400", "401", "403", "404", "409",
+                                                       "422"]),
+    ("get", "/audit", ["200", "400", "401", "403", "422"]),
 ])
 def test_each_route_declares_the_errors_it_answers(schema, method, path, codes):
     responses = _responses(schema, method, path)

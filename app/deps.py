@@ -60,6 +60,17 @@ def api_user(user: Annotated[User | None, Depends(api_user_optional)]) -> User:
     return user
 
 
+def needs_api_user(route) -> bool:
+    """Whether an API route refuses callers without a bearer token (app.limits uses it to
+    read no body from them)."""
+    def calls(dependant):
+        for dependency in dependant.dependencies:
+            yield dependency.call
+            yield from calls(dependency)
+
+    return api_user in calls(route.dependant)
+
+
 ApiUserOptional = Annotated[User | None, Depends(api_user_optional)]
 ApiUser = Annotated[User, Depends(api_user)]
 

@@ -1,6 +1,7 @@
 """The application: API routers under /api/v1, page routers at /, one error handler."""
 
 import logging
+import re
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -25,11 +26,11 @@ from app.entries import api as entries_api
 from app.entries import pages as entries_pages
 from app.config import get_settings
 from app.db import get_engine
-from app.deps import signed_in_for_error_page
+from app.deps import needs_api_user, signed_in_for_error_page
 from app.headers import SecurityHeadersMiddleware
 from app import openapi
 from app.errors import N_, DomainError, NotAuthenticated
-from app.limits import BodyLimitMiddleware
+from app.limits import BodyLimitMiddleware, SignedInOnly
 from app.web import ROOT, RequestContextMiddleware, redirect, render
 
 API_PREFIX = "/api/v1"
@@ -105,7 +106,8 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    app.add_middleware(BodyLimitMiddleware)
+    signed_in_only = SignedInOnly()
+    app.add_middleware(BodyLimitMiddleware, signed_in_only=signed_in_only)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(DomainError, domain_error_handler)
@@ -117,6 +119,12 @@ def create_app() -> FastAPI:
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     openapi.install(app, api_routers, prefix=API_PREFIX)
+    for router in api_routers:
+        for route in router.routes:
+            if needs_api_user(route):
+                for method in route.methods:
+                    signed_in_only.add(method, re.compile(
+                        "^" + re.escape(API_PREFIX) + route.path_regex.pattern.lstrip("^")))
     for module in (accounts_pages, awards_pages, entries_pages):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)

@@ -174,3 +174,50 @@ def test_a_long_client_address_is_cut_to_its_column(session):
     session.flush()
     assert session.exec(select(WebSession.ip).where(WebSession.user_id == user.id)).one() == \
         "f" * 64
+
+
+def _asgi_post(path: str, headers: list, body: bytes):
+    """Runs one POST through the ASGI app; (status, whether the app asked for the body)."""
+    import asyncio
+
+    from app.main import app
+
+    asked, sent = [], []
+
+    async def receive():
+        asked.append(True)
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "root_path": "", "query_string": b"", "client": ("127.0.0.1", 5000),
+             "server": ("testserver", 80),
+             "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()),
+                         *headers]}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], bool(asked), dict(sent[0]["headers"])
+
+
+def test_an_anonymous_body_to_a_signed_in_operation_is_not_read(client):
+    body = b'{"title": "' + b"x" * 500_000 + b'", "year": 2026}'
+    status, asked, headers = _asgi_post("/api/v1/awards",
+                                        [(b"content-type", b"application/json")], body)
+    assert (status, asked) == (401, False)
+    assert headers[b"www-authenticate"] == b"Bearer"
+    # A public operation reads its body as usual.
+    status, asked, _ = _asgi_post("/api/v1/auth/register",
+                                  [(b"content-type", b"application/json")], b"{}")
+    assert (status, asked) == (422, True)
+
+
+def test_an_anonymous_upload_is_refused_before_its_first_byte(client, session):
+    award = make_award(session, status="open")
+    entry = make_entry(session, award, files=[])
+    session.commit()
+    status, asked, _ = _asgi_post(f"/api/v1/entries/{entry.id}/files",
+                                  [(b"content-type", b"multipart/form-data; boundary=B")],
+                                  b"--B\r\n" + b"x" * 100_000)
+    assert (status, asked) == (401, False)

@@ -152,7 +152,7 @@ def change_password(request: Request, form: FormDep, user: PageUser, session: Se
             PasswordChange(current_password=current_password, new_password=new_password),
             now=now,
         )
-    except DomainError as err:
+    except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         return render(request, "accounts/me.html",
                       {"password_error": message, "errors": errors, "form": user.model_dump()},

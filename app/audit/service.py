@@ -7,6 +7,9 @@ from sqlmodel import Session, func, select
 
 from app.accounts.models import User
 from app.audit.models import AuditEntry, AuditEntryPublic
+from app.bounds import LONG_TEXT
+from app.errors import N_, Invalid
+from app.text import nfc
 
 
 def _jsonable(value: Any) -> Any:
@@ -28,6 +31,9 @@ def record(
     changes: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> AuditEntry:
+    """Adds an audit row. The reason, wherever it comes from (a form, the API), is kept in
+    NFC without control characters, and at most LONG_TEXT characters (422 beyond)."""
+    reason = clean_reason(reason)
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         action=action,
@@ -39,6 +45,14 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def clean_reason(reason: str | None) -> str | None:
+    reason = (nfc(reason) or "").strip() or None
+    if reason is not None and len(reason) > LONG_TEXT:
+        raise Invalid(N_("The reason may have at most {n} characters."), field="reason",
+                      n=LONG_TEXT)
+    return reason
 
 
 def diff(obj: Any, updates: dict[str, Any]) -> dict[str, Any]:

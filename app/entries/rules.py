@@ -9,7 +9,6 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from app.accounts.rules import Role
-from app.bounds import LONG_TEXT
 from app.errors import N_, Conflict, Forbidden, Invalid
 
 
@@ -90,15 +89,6 @@ def check_transition(status: str, action: EntryAction | str, *, role: str,
     if rule.reason_required and not (reason or "").strip():
         raise Invalid(N_("Please give a reason; the author will see it."), field="reason")
     return rule.target
-
-
-MAX_REASON = LONG_TEXT
-
-
-def check_reason_length(reason: str | None) -> None:
-    if reason and len(reason) > MAX_REASON:
-        raise Invalid(N_("The reason may have at most {n} characters."), field="reason",
-                      n=MAX_REASON)
 
 
 def check_editable(status: str) -> None:

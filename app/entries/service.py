@@ -487,7 +487,6 @@ def withdraw_entry(session: Session, entry: Entry, *, user: User, now: datetime,
     target = rules.check_transition(entry.status, EntryAction.withdraw, role=user.role)
     rules.check_withdrawable(award.status)
     reason = clean_line(reason)
-    rules.check_reason_length(reason)
     return _record_move(session, entry, target, actor=user, action="entry.withdraw", now=now,
                         reason=reason)
 
@@ -495,8 +494,7 @@ def withdraw_entry(session: Session, entry: Entry, *, user: User, now: datetime,
 def screen_entry(session: Session, entry: Entry, *, decision: str, reason: str | None,
                  actor: User, now: datetime) -> Entry:
     """The organizer accepts, returns (with a reason the author sees) or rejects an entry."""
-    reason = nfc(reason or "").strip() or None
-    rules.check_reason_length(reason)
+    reason = audit.clean_reason(reason)
     _lock(session, entry)
     target = rules.check_transition(entry.status, decision, role=actor.role, reason=reason)
     entry.screening_reason = reason

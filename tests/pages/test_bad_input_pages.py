@@ -118,3 +118,36 @@ def test_nul_in_a_login_form_is_a_wrong_login(client, session):
                                            "password": "x"})
     assert response.status_code == 401
     del user
+
+
+def test_an_overlong_password_in_the_change_form_is_422(client, session):
+    user = make_user(session)
+    page_login(client, user)
+    token = csrf_from(client.get("/me").text)
+    response = client.post("/me/password", data={"csrf_token": token,
+                                                  "current_password": "a" * 4097,
+                                                  "new_password": "mot-mat-khau-moi-dai"})
+    assert response.status_code == 422
+
+
+def test_an_award_status_reason_is_cleaned_and_bounded(client, session):
+    from app.audit.models import AuditEntry
+    from app.awards.models import Award
+
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, status="open")
+    page_login(client, organizer)
+    page = f"/admin/awards/{award.id}"
+    token = csrf_from(client.get(page).text)
+    too_long = client.post(f"{page}/status", data={"csrf_token": token, "status": "closed",
+                                                   "reason": "r" * 20_001})
+    assert too_long.status_code == 422
+    assert "Lý do chỉ được dài tối đa 20000 ký tự." in too_long.text
+    assert session.get(Award, award.id).status == "open"
+    response = client.post(f"{page}/status", data={"csrf_token": token, "status": "closed",
+                                                   "reason": "Hết\x00 hạn"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    reason = session.exec(select(AuditEntry.reason).where(
+        AuditEntry.action == "award.status").order_by(AuditEntry.id.desc())).first()
+    assert reason == "Hết hạn"

@@ -60,15 +60,20 @@ def api_user(user: Annotated[User | None, Depends(api_user_optional)]) -> User:
     return user
 
 
+def dependency_calls(dependant) -> list:
+    """Every callable a route depends on, however deep (the OpenAPI errors and the body
+    limits read them)."""
+    found = []
+    for dependency in dependant.dependencies:
+        found.append(dependency.call)
+        found.extend(dependency_calls(dependency))
+    return found
+
+
 def needs_api_user(route) -> bool:
     """Whether an API route refuses callers without a bearer token (app.limits uses it to
     read no body from them)."""
-    def calls(dependant):
-        for dependency in dependant.dependencies:
-            yield dependency.call
-            yield from calls(dependency)
-
-    return api_user in calls(route.dependant)
+    return api_user in dependency_calls(route.dependant)
 
 
 ApiUserOptional = Annotated[User | None, Depends(api_user_optional)]

@@ -61,21 +61,13 @@ def file_download() -> dict[int | str, dict[str, Any]]:
                   "content": {content_type: binary for content_type in CONTENT_TYPES}}}
 
 
-def _calls(dependant) -> list:
-    found = []
-    for dependency in dependant.dependencies:
-        found.append(dependency.call)
-        found.extend(_calls(dependency))
-    return found
-
-
 def _implicit_errors(route: APIRoute) -> tuple[int, ...]:
     """400 when FastAPI cannot read the body (not UTF-8 JSON, a broken form) or the address
     holds NUL, 413 when the body is over the limit (app.limits); the 401 and 403 of the caller
     and role checks."""
     # 400 also for an address holding NUL, refused before routing (app.web).
     codes = (400, 413) if route.body_field is not None else (400,)
-    calls = _calls(route.dependant)
+    calls = deps.dependency_calls(route.dependant)
     if deps.api_user in calls:
         codes += (401,)
     if any(hasattr(call, "allowed_roles") for call in calls):

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from datetime import datetime
 
 # Control characters (tabs and newlines kept) and the bidirectional overrides and isolates
 # that can make a title or a name read differently from what it is ("T\u202egnp.exe").
@@ -107,10 +108,8 @@ def parse_int(value) -> int | None:
     return int(value.strip())
 
 
-def parse_datetime(value: str | None):
+def parse_datetime(value: str | None) -> datetime | None:
     """An ISO 8601 time from a hidden form field, or None when absent or malformed."""
-    from datetime import datetime
-
     try:
         return datetime.fromisoformat(value) if value else None
     except ValueError:

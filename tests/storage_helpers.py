@@ -1,6 +1,6 @@
 """Real storage failures for tests, without mocks: a full disk and a read-only folder are tiny
 tmpfs file systems mounted for the test (this needs root with CAP_SYS_ADMIN, as in our
-containers; elsewhere those tests are skipped), and a folder that cannot be created is a path
+containers and CI; elsewhere those tests fail and say why, never skip silently), and a folder that cannot be created is a path
 through a regular file (works for any user, root included, unlike chmod)."""
 
 import shutil
@@ -18,7 +18,8 @@ def mounted_tmpfs(path: Path, options: str):
     result = subprocess.run([mount or "mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
                             capture_output=True, check=False) if mount else None
     if result is None or result.returncode != 0:
-        pytest.skip("mounting a tmpfs needs root with CAP_SYS_ADMIN")
+        pytest.fail("these storage-failure tests mount a tmpfs: run them as root with "
+                    f"CAP_SYS_ADMIN ({result.stderr.decode(errors='replace').strip() if result else 'no mount command'})")
     try:
         yield path
     finally:

@@ -132,10 +132,15 @@ def _counters(session: Session, keys, *, lock: bool) -> dict[tuple[str, str], Lo
     return {(row.scope, row.key): row for row in rows}
 
 
+def _insert_for(session: Session):
+    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite alike)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
 def _lock_new_counters(session: Session, keys) -> dict[tuple[str, str], LoginThrottle]:
     """Create the missing counter rows (an upsert, safe in parallel), then lock all of them."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = _insert_for(session)
     for _ in range(3):
         session.exec(
             insert(LoginThrottle)
@@ -177,8 +182,7 @@ def _remember_address(session: Session, user: User, address: str, now: datetime)
     """Record a successful sign-in's address, keeping only the most recent few."""
     if address == UNKNOWN_ADDRESS:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = _insert_for(session)
     statement = insert(KnownAddress).values(user_id=user.id, address=address,
                                             last_login_at=now)
     session.exec(statement.on_conflict_do_update(

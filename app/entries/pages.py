@@ -178,12 +178,14 @@ async def upload_file(entry_id: Id, request: Request, session: SessionDep, user:
     """The page's upload: the browser's script sends it with a progress bar (and gets JSON);
     without script the form posts here and is redirected. The CSRF token travels in the
     X-CSRF-Token header (script) or in the form's first field, before the file."""
-    check_origin(request)
     header_token = request.headers.get("x-csrf-token")
-    if header_token is not None:
-        check_csrf_token(request, header_token)
-    elif not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if header_token is None and \
+            not request.headers.get("content-type", "").startswith("multipart/form-data"):
         await csrf_protect(request)  # not an upload at all: the usual text-only check
+    else:
+        check_origin(request)
+        if header_token is not None:
+            check_csrf_token(request, header_token)
     try:
         max_bytes, kinds = await run_in_threadpool(service.upload_limits, session, entry_id,
                                                    user=user)

@@ -80,10 +80,8 @@ class _FilePart:
             return
         if options.get(b"name") != b"file" or self.writer is not None:
             return
-        if self.csrf is not None:
-            # A page form's token comes before its file: nothing is stored without it.
-            self.csrf(self.token.decode("utf-8", "replace") if self.token else None)
-            self.csrf = None
+        # A page form's token comes before its file: nothing is stored without it.
+        self.check_token()
         raw = options.get(b"filename*")
         if raw and raw.lower().startswith(b"utf-8''"):
             name = unquote(raw[7:].decode("latin-1"), encoding="utf-8", errors="replace")
@@ -93,6 +91,12 @@ class _FilePart:
         self.writer = get_storage().open_writer(
             max_bytes=self.max_bytes, accept=lambda sniffed: sniffed.kind in self.kinds)
         self._in_file = True
+
+    def check_token(self) -> None:
+        """Runs the CSRF check once, on the token received so far (raises if wrong)."""
+        if self.csrf is not None:
+            check, self.csrf = self.csrf, None
+            check(self.token.decode("utf-8", "replace") if self.token else None)
 
     def on_part_data(self, data, start, end):
         if self._in_file:
@@ -134,8 +138,7 @@ async def receive_file(request: Request, *, max_bytes: int, kinds: list[str],
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-        if part.csrf is not None:
-            part.csrf(part.token.decode("utf-8", "replace") if part.token else None)
+        part.check_token()  # a body without a file part still needed its token
         if part.writer is None or not part.done:
             raise Invalid(N_("Please choose a file to upload."), field="file")
         if part.writer.size == 0:

@@ -35,6 +35,32 @@ class Settings(BaseSettings):
     # Largest request body outside file uploads (forms, JSON), in KB: 413 beyond.
     max_body_kb: int = 1024
 
+    # Absolute address of the portal, for the links in mails.
+    base_url: str = "http://127.0.0.1:8000"
+    # Outgoing mail. With no SMTP host (the development default) mails are kept in the outbox,
+    # shown to organizers, and not sent.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_from: str = "Giải báo chí <no-reply@giaibao.local>"
+    smtp_timeout_seconds: float = 30
+    # `giaibao serve` runs the mail sender in-process unless this is off (then run
+    # `giaibao worker` separately).
+    mail_worker: bool = True
+    # Parallel SMTP connections of one sender; how often it looks for due mails.
+    mail_concurrency: int = 4
+    mail_poll_seconds: float = 5
+    # A failed attempt is retried after base·2^(n−1) seconds (at most an hour), until the mail
+    # has waited this long; then it is marked failed.
+    mail_retry_base_seconds: float = 30
+    mail_give_up_hours: float = 48
+    # A sender that claimed a mail and vanished (killed mid-send) leaves it to the others
+    # after this long.
+    mail_lease_seconds: float = 300
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
         if self.env == "production" and self.secret_key == DEV_SECRET:
@@ -46,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env in ("dev", "test")
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
 
 
 @lru_cache

@@ -1,6 +1,7 @@
 """Imports every table so that SQLModel.metadata knows them all (Alembic, tests)."""
 
 from app.accounts.models import (  # noqa: F401
+    AccountToken,
     ApiToken,
     KnownAddress,
     LoginThrottle,
@@ -10,3 +11,4 @@ from app.accounts.models import (  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.awards.models import Award, Category  # noqa: F401
 from app.entries.models import Entry, EntryAuthor, EntryFile  # noqa: F401
+from app.mail.models import Mail, MailAttempt  # noqa: F401

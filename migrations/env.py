@@ -14,6 +14,12 @@ def run_migrations() -> None:
     url = config.attributes.get("database_url")
     engine = make_engine(url) if url else get_engine()
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild SQLite tables; with foreign keys enforced, rebuilding a
+            # table others point at fails. Off for the migration (outside any transaction, or
+            # SQLite ignores it), and the result checked before the connection is returned.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -22,6 +28,12 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            raw = connection.connection.driver_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the migration left rows with broken references: {broken}")
 
 
 run_migrations()

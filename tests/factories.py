@@ -22,10 +22,12 @@ def _password_hash() -> str:
 
 
 def make_user(session: Session, *, role: Role | str = Role.journalist, email: str | None = None,
-              full_name: str = "Nguyễn Văn An", **fields) -> User:
+              full_name: str = "Nguyễn Văn An", verified: bool = True, **fields) -> User:
+    """An account; its address verified unless ``verified=False``."""
     n = next(_seq)
     user = User(email=email or f"user{n}@example.vn", password_hash=_password_hash(),
-                role=role, full_name=full_name, **fields)
+                role=role, full_name=full_name,
+                email_verified_at=datetime.now(UTC) if verified else None, **fields)
     session.add(user)
     session.flush()
     return user

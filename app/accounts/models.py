@@ -25,6 +25,17 @@ class User(UserProfile, table=True):
     role: str = Field(default=Role.journalist, max_length=20, index=True)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the account proved it receives mail at ``email``; None: not yet. Only a verified
+    # address grants rights (submitting, being matched as a co-author).
+    email_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A new address asked for, waiting for its verification link to be opened.
+    pending_email: str | None = Field(default=None, max_length=320)
+    # The language of the mails the account receives ("vi" or "en").
+    language: str = Field(default="vi", max_length=5, sa_column_kwargs={"server_default": "vi"})
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 # A password input is bounded generously: the password rule (app.accounts.rules) gives the
@@ -54,6 +65,34 @@ class UserPublic(UserProfile):
     role: str
     is_active: bool
     created_at: datetime
+    email_verified: bool
+    pending_email: str | None
+    language: str
+
+
+class AccountToken(SQLModel, table=True):
+    """A secret link sent by mail: verify an address, reset a password, accept an
+    invitation. The link holds a random secret; the row its HMAC under the server's key
+    (``security.link_digest``), so neither a database copy nor a guess opens it. Single use:
+    ``used_at`` is set by a conditional UPDATE, so two clicks cannot both use it."""
+
+    __tablename__ = "account_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=20, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    # The account concerned; None for an invitation to an address with no account yet.
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True,
+                                ondelete="CASCADE")
+    # The address the link was sent to (the one it proves, for verification).
+    email: str = Field(max_length=320, index=True)
+    # Invitations: the invitee's name and the role they will have.
+    full_name: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=20)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PasswordChange(bounds.NFCInput):

@@ -55,6 +55,8 @@ class EntryAuthor(SQLModel, table=True):
     full_name: str = Field(max_length=200)
     pen_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320, index=True)
+    # When the co-author was told by mail that they were listed (once per entry and address).
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class EntryFile(SQLModel, table=True):

@@ -162,3 +162,12 @@ def fresh_database_url(name: str) -> str:
     admin.dispose()
     separator = "&" if "?" in TEST_DATABASE_URL else "?"
     return f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{name}"
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on a free port, keeping every message it receives."""
+    from tests.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink

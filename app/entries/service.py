@@ -355,6 +355,21 @@ def _set_authors(entry: Entry, user: User, co_authors: list[dict], award: Award)
     entry.authors = [EntryAuthor(position=i, **p) for i, p in enumerate(people)]
 
 
+def link_co_author_accounts(session: Session, user: User) -> int:
+    """Gives a just-verified account its co-authorships: every co-author line listing its
+    address and not yet linked. Called when an address is proven (verification, a changed
+    address confirmed, an invitation accepted); returns the number of lines linked."""
+    if not user.email_verified:
+        return 0
+    result = session.exec(
+        update(EntryAuthor)
+        .where(EntryAuthor.email == user.email, col(EntryAuthor.user_id).is_(None),
+               EntryAuthor.position > 0)
+        .values(user_id=user.id)
+    )
+    return result.rowcount
+
+
 def _refresh_search(entry: Entry) -> None:
     names = " ".join(f"{a.full_name} {a.pen_name or ''}" for a in entry.authors)
     entry.search_text = fold(f"{entry.code or ''} {entry.title} {names}")

@@ -26,7 +26,7 @@ SUBJECTS = {
     "change_email": N_("Confirm your new e-mail address"),
     "password_reset": N_("Reset your password"),
     "password_reset_unknown": N_("Password reset requested"),
-    "invitation": N_("You are invited to {award_or_portal} as {role}"),
+    "invitation": N_("You are invited to join Giải báo chí as {role}"),
     "role_granted": N_("You are now {role} on Giải báo chí"),
     "co_author_listed": N_("You are listed as a co-author of “{title}”"),
     "entry_receipt": N_("Receipt for your entry {code}: {title}"),

@@ -86,7 +86,9 @@ JAVASCRIPT_URL = re.compile(r"javascript:", re.IGNORECASE)
 
 
 def test_no_template_holds_what_the_policy_would_block():
-    templates = sorted((ROOT / "templates").rglob("*.html"))
+    # Mail bodies (templates/mail) are never served as pages: mail clients need inline styles.
+    templates = sorted(p for p in (ROOT / "templates").rglob("*.html")
+                       if p.parent.name != "mail")
     assert len(templates) > 10
     found = []
     for path in templates:

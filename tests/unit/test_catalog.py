@@ -9,8 +9,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _used_messages() -> set[str]:
-    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2"),
+                  ("templates/**.txt", "jinja2")]  # the plain-text parts of mails
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"},
+               "templates/**.txt": {"extensions": "jinja2.ext.i18n"}}
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(ROOT), method_map, options, keywords={"_": None, "N_": None, "gettext": None,

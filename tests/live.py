@@ -42,11 +42,12 @@ def live_server(name: str, *, log: Path | None = None, **settings: str):
     """Migrates a fresh database called ``name``, serves it, yields a LiveServer, stops it.
     ``settings`` are extra GIAIBAO_* variables (without the prefix)."""
     url = fresh_database_url(name)
+    port = free_port()
     env = {**os.environ, "GIAIBAO_DATABASE_URL": url, "GIAIBAO_ENV": "test",
            "GIAIBAO_UPLOAD_DIR": str(_TMP / f"{name}-uploads"),
-           **{f"GIAIBAO_{k.upper()}": v for k, v in settings.items()}}
+           "GIAIBAO_BASE_URL": f"http://127.0.0.1:{port}",
+           **{f"GIAIBAO_{k.upper()}": str(v) for k, v in settings.items()}}
     subprocess.run([*CLI, "migrate"], env=env, check=True, cwd=ROOT)
-    port = free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--no-migrate"], env=env,
                               cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)

@@ -1,4 +1,4 @@
-"""The ``giaibao`` command: serve, migrate, create-user, demo."""
+"""The ``giaibao`` command: serve, worker, migrate, create-user, demo."""
 
 import argparse
 import logging
@@ -82,8 +82,56 @@ def _serve(args) -> None:
     if minutes > 0:
         start_periodic_sweep(minutes * 60)
     sweep_login_counters()
-    uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
-                reload=args.reload)
+    sender = start_mail_sender()
+    try:
+        uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
+                    reload=args.reload)
+    finally:
+        if sender is not None:
+            sender.stop()
+            sender.thread.join(get_settings().smtp_timeout_seconds + 5)
+
+
+def start_mail_sender():
+    """The mail sender in a daemon thread of this process, when ``GIAIBAO_MAIL_WORKER`` is
+    on and an SMTP server is configured; otherwise mails stay queued in the outbox."""
+    settings = get_settings()
+    if not settings.mail_worker:
+        return None
+    if not settings.smtp_configured:
+        print("No SMTP server configured (GIAIBAO_SMTP_HOST): mails are kept in the outbox "
+              "(/admin/outbox) and not sent.")
+        return None
+    from app.mail.worker import start_in_thread
+
+    return start_in_thread(settings)
+
+
+def _worker(args) -> None:
+    import asyncio
+    import signal
+
+    from app.mail.worker import Sender
+
+    settings = get_settings()
+    if not settings.smtp_configured:
+        print("No SMTP server configured: set GIAIBAO_SMTP_HOST.", file=sys.stderr)
+        sys.exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    sender = Sender(settings=settings)
+    if args.once:
+        report = asyncio.run(sender.deliver_due())
+        print(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+        return
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, sender.stop)
+        print(f"Mail sender {sender.worker_id} running (SIGTERM or Ctrl-C stops it).")
+        await sender.run()
+
+    asyncio.run(run())
 
 
 def _create_user(args) -> None:
@@ -136,6 +184,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--reload", action="store_true")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate first")
     serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="deliver the outbox by SMTP until stopped")
+    worker.add_argument("--once", action="store_true", help="send what is due, then exit")
+    worker.set_defaults(func=_worker)
 
     mig = sub.add_parser("migrate", help="upgrade the database to the newest schema")
     mig.set_defaults(func=lambda args: migrate())

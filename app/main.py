@@ -22,8 +22,10 @@ from app.accounts import pages as accounts_pages
 from app.audit import api as audit_api
 from app.awards import api as awards_api
 from app.awards import pages as awards_pages
+from app.console import pages as console_pages
 from app.entries import api as entries_api
 from app.entries import pages as entries_pages
+from app.mail import api as mail_api
 from app.config import get_settings
 from app.db import get_engine
 from app.deps import needs_api_user, signed_in_for_error_page
@@ -115,7 +117,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, server_error_handler)
 
-    api_routers = [m.router for m in (accounts_api, awards_api, entries_api, audit_api)]
+    api_routers = [m.router for m in (accounts_api, awards_api, entries_api, audit_api,
+                                      mail_api)]
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     openapi.install(app, api_routers, prefix=API_PREFIX)
@@ -125,7 +128,7 @@ def create_app() -> FastAPI:
                 for method in route.methods:
                     signed_in_only.add(method, re.compile(
                         "^" + re.escape(API_PREFIX) + route.path_regex.pattern.lstrip("^")))
-    for module in (accounts_pages, awards_pages, entries_pages):
+    for module in (accounts_pages, awards_pages, entries_pages, console_pages):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)
 

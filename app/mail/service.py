@@ -11,14 +11,25 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import jinja2
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, func, select
 
 from app import i18n
 from app.accounts.models import User
+from app.accounts.rules import Role
+from app.audit import service as audit
 from app.config import get_settings
 from app.db import after_commit
-from app.errors import N_
-from app.mail.models import Mail
+from app.errors import N_, Conflict, Forbidden, NotFound
+from app.mail.models import (
+    Mail,
+    MailAttempt,
+    MailAttemptPublic,
+    MailDetail,
+    MailPublic,
+    MailStatus,
+    MAIL_STATUS_LABELS,
+)
 
 # Subjects, as msgids with {placeholders} filled from the mail's context.
 SUBJECTS = {
@@ -116,3 +127,86 @@ _wakers: list = []
 def wake_sender() -> None:
     for wake in list(_wakers):
         wake()
+
+
+# --- The outbox, as organizers see it -------------------------------------------------------
+
+def may_read_outbox(user: User) -> bool:
+    """Mails carry other people's links and addresses: organizers only."""
+    return user.role == Role.organizer
+
+
+def _check_reader(user: User) -> None:
+    if not may_read_outbox(user):
+        raise Forbidden(N_("You do not have permission to do this."))
+
+
+def _public(mail: Mail) -> MailPublic:
+    return MailPublic(id=mail.id, to=mail.to, subject=mail.subject, template=mail.template,
+                      language=mail.language, status=mail.status, attempts=mail.attempts,
+                      last_error=mail.last_error, created_at=mail.created_at,
+                      next_attempt_at=mail.next_attempt_at, sent_at=mail.sent_at)
+
+
+def list_mails(session: Session, *, viewer: User, status: str | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[MailPublic], int]:
+    """The outbox, newest first, optionally of one status; with the total over all pages.
+    An unknown status matches nothing."""
+    _check_reader(viewer)
+    query = select(Mail)
+    count = select(func.count()).select_from(Mail)
+    if status is not None:
+        query = query.where(Mail.status == status)
+        count = count.where(Mail.status == status)
+    rows = session.exec(query.order_by(Mail.created_at.desc(), Mail.id.desc())
+                        .offset(offset).limit(limit)).all()
+    return [_public(mail) for mail in rows], session.exec(count).one()
+
+
+def reveals_secrets() -> bool:
+    """Secret links (verification, reset, invitation) are shown only in development."""
+    return get_settings().is_dev
+
+
+def mail_detail(mail: Mail, attempts: list[MailAttempt]) -> MailDetail:
+    """The mail with its parts and attempts log; its secret links masked outside
+    development (the API and the pages both read mails through here)."""
+    text, html = mail.text, mail.html
+    if mail.secret and not reveals_secrets():
+        text, html = mask_secrets(text), mask_secrets(html)
+    return MailDetail(**_public(mail).model_dump(), text=text, html=html, attempts_log=[
+        MailAttemptPublic(at=a.at, worker=a.worker, ok=a.ok, error=a.error) for a in attempts])
+
+
+def get_mail(session: Session, mail_id: int, *, viewer: User) -> MailDetail:
+    _check_reader(viewer)
+    mail = session.get(Mail, mail_id)
+    if mail is None:
+        raise NotFound(N_("This mail does not exist."))
+    attempts = session.exec(select(MailAttempt).where(MailAttempt.mail_id == mail_id)
+                            .order_by(MailAttempt.at, MailAttempt.id)).all()
+    return mail_detail(mail, list(attempts))
+
+
+def resend_mail(session: Session, mail_id: int, *, actor: User, now: datetime) -> MailPublic:
+    """Queues a failed mail again, due now and with a new give-up time; its attempts and
+    last error are kept. Conditional on the mail still being failed, so that a double click
+    (or two organizers at once) queues it once: the second gets a 409."""
+    _check_reader(actor)
+    mail = session.get(Mail, mail_id)
+    if mail is None:
+        raise NotFound(N_("This mail does not exist."))
+    give_up_at = now + timedelta(hours=get_settings().mail_give_up_hours)
+    changed = session.execute(
+        update(Mail).where(Mail.id == mail_id, Mail.status == MailStatus.failed)
+        .values(status=MailStatus.queued, next_attempt_at=now, give_up_at=give_up_at,
+                claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(mail)
+    if changed != 1:
+        raise Conflict(N_("Only a mail that failed can be sent again; this one is {status}."),
+                       status=[MAIL_STATUS_LABELS.get(mail.status, mail.status)])
+    audit.record(session, actor=actor, action="mail.resend", obj=mail,
+                 changes={"status": [MailStatus.failed.value, MailStatus.queued.value]})
+    after_commit(session, wake_sender)
+    return _public(mail)

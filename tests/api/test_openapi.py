@@ -47,6 +47,9 @@ def test_an_entry_is_the_authors_view_or_the_organizers(schema):
     ("delete", "/entries/{entry_id}/files/{file_id}", ["204", "400", "401", "403", "404", "409",
                                                        "422"]),
     ("get", "/audit", ["200", "400", "401", "403", "422"]),
+    ("get", "/outbox", ["200", "400", "401", "403", "422"]),
+    ("get", "/outbox/{mail_id}", ["200", "400", "401", "403", "404", "422"]),
+    ("post", "/outbox/{mail_id}/resend", ["200", "400", "401", "403", "404", "409", "422"]),
 ])
 def test_each_route_declares_the_errors_it_answers(schema, method, path, codes):
     responses = _responses(schema, method, path)
@@ -59,7 +62,7 @@ def test_each_route_declares_the_errors_it_answers(schema, method, path, codes):
 
 def test_lists_declare_their_total_and_files_their_types(schema):
     for path in ("/users", "/awards", "/awards/{award_id}/categories", "/me/entries",
-                 "/awards/{award_id}/entries", "/audit"):
+                 "/awards/{award_id}/entries", "/audit", "/outbox"):
         headers = _responses(schema, "get", path)["200"]["headers"]
         assert headers["X-Total-Count"]["required"] is True
     download = _responses(schema, "get", "/files/{file_id}")["200"]["content"]

@@ -100,6 +100,11 @@ def _seed(session: Session) -> dict:
                               "withdrawn")]
     files = [(entry.id, f.id) for entry in entries for f in entry.files]
     category_id = entries[0].category_id
+    from tests.mail_helpers import queue_mail
+
+    mails = [queue_mail(session, user=author), queue_mail(session, user=judge, secret=True,
+                                                          status="failed", attempts=1,
+                                                          last_error="550 No such user")]
     return {
         "users": {Role.organizer: organizer.id, Role.judge: judge.id, Role.journalist: author.id},
         "path_parameters": {
@@ -107,6 +112,7 @@ def _seed(session: Session) -> dict:
             "category_id": [category_id],
             "entry_id": [entry.id for entry in entries],
             "file_id": [file_id for _, file_id in files],
+            "mail_id": [mail.id for mail in mails],
         },
         # A file belongs to one entry: both ids together.
         "files": files,

@@ -54,6 +54,10 @@ def scene():
             lost = make_entry(session, award, user=mine_user, title="Tệp đã mất",
                               files=[pdf("mat")])
             get_storage().delete(lost.files[0].stored_name)
+            from tests.mail_helpers import queue_mail
+
+            mails = [queue_mail(session, user=mine_user, secret=True),
+                     queue_mail(session, user=judge, status="failed", last_error="550 Không")]
             session.commit()
             values = {
                 "slug": [award.slug, draft_award.slug, "khong-co-giai-nay"],
@@ -63,6 +67,7 @@ def scene():
                 "file_id": [mine.files[0].id, other.files[0].id, lost.files[0].id, 999_999,
                             "abc"],
                 "code": ["vi", "en", "xx"],
+                "mail_id": [mails[0].id, mails[1].id, 999_999, "abc"],
             }
             users = {"journalist": mine_user.email, "judge": judge.email,
                      "organizer": organizer.email}

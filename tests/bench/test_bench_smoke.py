@@ -1,6 +1,6 @@
 """Each benchmark runs to the end at a tiny size (figures printed, none judged), so that a
-broken benchmark cannot pass unseen. The three run at once, each in a subprocess; on
-PostgreSQL the two that use a database do so in a schema of their own, dropped at the end.
+broken benchmark cannot pass unseen. The four run at once, each in a subprocess; on
+PostgreSQL the three that use a database do so in a schema of their own, dropped at the end.
 """
 
 import os
@@ -18,13 +18,15 @@ TINY = {
     "upload.py": {"BENCH_MB": "2", "BENCH_ROUNDS": "2"},
     "mixed_load.py": {"BENCH_SECONDS": "2", "BENCH_UPLOAD_MB": "1", "BENCH_READERS": "2"},
     "export_memory.py": {"BENCH_ENTRIES": "200"},
+    "mail.py": {"BENCH_JOURNALISTS": "2", "BENCH_ENTRIES_EACH": "2", "BENCH_SMTP_DELAY": "0.2",
+                "BENCH_BACKLOG": "3", "BENCH_MAILS": "40"},
 }
 TIMEOUT = 240
 
 
 @pytest.fixture(scope="module")
 def runs():
-    """Starts the three benchmarks together; each test waits for its own."""
+    """Starts the four benchmarks together; each test waits for its own."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GIAIBAO_", "BENCH_"))}
     if TEST_DATABASE_URL.startswith("postgresql"):
         base["GIAIBAO_DATABASE_URL"] = TEST_DATABASE_URL
@@ -82,3 +84,21 @@ def test_export_benchmark_exports_every_entry(runs):
                          rf"+\d+\.\d MB  growth +-?\d+\.\d MB +\d+\.\d\d s per export", out,
                          re.M), label
     assert re.search(r"^  peak growth 4 / 1 +: +-?\d+\.\d\d$", out, re.M)
+
+
+def test_mail_benchmark_compares_submissions_and_drains_the_outbox(runs):
+    out = runs("mail.py")
+    kind = "PostgreSQL" if TEST_DATABASE_URL.startswith("postgresql") else "SQLite"
+    assert out.splitlines()[0] == (
+        f"submissions by 2 journalists x 2 entries on {kind}; SMTP server taking 0.2 s per "
+        "message; backlog of 3 mails")
+    for label in ("no SMTP (baseline)", "slow SMTP"):
+        assert re.search(rf"^  {re.escape(label)} +: p50 +\d+\.\d ms  p95 +\d+\.\d ms  max "
+                         rf"+\d+\.\d ms  \(4 submits in \d+\.\d\d s\)$", out, re.M), label
+    assert re.search(r"^  ratio p95 slow/none +: +\d+\.\d\d$", out, re.M)
+    for label in ("mails, no SMTP", "mails, slow SMTP"):
+        assert re.search(rf"^  {label} +: \d+ queued by the submissions; delivered meanwhile "
+                         rf"\d+; outbox now: ", out, re.M), label
+    assert re.search(r"^  delivered +: 40 \(40 distinct Message-IDs received\) in \d", out,
+                     re.M)
+    assert re.search(r"^  throughput +: +\d+\.\d mails/s$", out, re.M)

@@ -128,40 +128,76 @@ def claim(engine: Engine, *, worker: str, now: datetime, lease_seconds: float,
     return claimed
 
 
-def record(engine: Engine, mail: Claimed, outcome: Outcome, *, worker: str, now: datetime,
-           retry_base_seconds: float) -> str:
-    """Records one attempt if the claim is still ``worker``'s, and releases it; returns
-    ``sent``, ``retried``, ``failed`` or ``lost`` (another sender holds it now)."""
+@dataclass(frozen=True)
+class Attempt:
+    """One finished attempt, waiting to be recorded."""
+
+    mail: Claimed
+    outcome: Outcome
+    at: datetime
+
+
+def _changes(attempt: Attempt, retry_base_seconds: float) -> tuple[dict, str]:
+    """The row's new values after ``attempt``, and what they mean."""
+    mail, outcome, now = attempt.mail, attempt.outcome, attempt.at
     attempts = mail.attempts + 1
     values: dict = {"attempts": attempts, "claimed_by": None, "claimed_until": None}
     if outcome.ok:
         values.update(status=MailStatus.sent, sent_at=now)
-        result = "sent"
-    elif outcome.permanent:
+        return values, "sent"
+    if outcome.permanent:
         values.update(status=MailStatus.failed, last_error=outcome.error)
-        result = "failed"
-    elif now >= mail.give_up_at:
+        return values, "failed"
+    if now >= mail.give_up_at:
         values.update(status=MailStatus.failed, last_error=(
             f"gave up after {attempts} attempt{'s' if attempts != 1 else ''}: {outcome.error}"
         )[:MAX_ERROR])
-        result = "failed"
-    else:
-        retry_at = now + timedelta(seconds=backoff_seconds(attempts, retry_base_seconds))
-        # The last try falls on the give-up time itself.
-        values.update(next_attempt_at=min(retry_at, mail.give_up_at), last_error=outcome.error)
-        result = "retried"
+        return values, "failed"
+    retry_at = now + timedelta(seconds=backoff_seconds(attempts, retry_base_seconds))
+    # The last try falls on the give-up time itself.
+    values.update(next_attempt_at=min(retry_at, mail.give_up_at), last_error=outcome.error)
+    return values, "retried"
+
+
+def record_many(engine: Engine, attempts: list[Attempt], *, worker: str,
+                retry_base_seconds: float) -> list[str]:
+    """Records attempts in one transaction (one commit for what several connections finished
+    meanwhile), each only if the claim is still ``worker``'s, and releases the claims;
+    returns for each ``sent``, ``retried``, ``failed`` or ``lost`` (another sender holds it
+    now, and its attempt is not recorded)."""
+    results = []
     with Session(engine) as session:
-        changed = session.execute(
-            update(Mail).where(Mail.id == mail.id, Mail.claimed_by == worker,
-                               Mail.status == MailStatus.queued)
-            .values(**values).execution_options(synchronize_session=False)).rowcount
-        if changed != 1:
-            session.rollback()
-            return "lost"
-        session.add(MailAttempt(mail_id=mail.id, at=now, worker=worker, ok=outcome.ok,
-                                error=outcome.error))
+        for attempt in attempts:
+            values, result = _changes(attempt, retry_base_seconds)
+            changed = session.execute(
+                update(Mail).where(Mail.id == attempt.mail.id, Mail.claimed_by == worker,
+                                   Mail.status == MailStatus.queued)
+                .values(**values).execution_options(synchronize_session=False)).rowcount
+            if changed != 1:
+                results.append("lost")
+                continue
+            session.add(MailAttempt(mail_id=attempt.mail.id, at=attempt.at, worker=worker,
+                                    ok=attempt.outcome.ok, error=attempt.outcome.error))
+            results.append(result)
         session.commit()
-    return result
+    return results
+
+
+def record(engine: Engine, mail: Claimed, outcome: Outcome, *, worker: str, now: datetime,
+           retry_base_seconds: float) -> str:
+    """Records one attempt (see ``record_many``)."""
+    return record_many(engine, [Attempt(mail, outcome, now)], worker=worker,
+                       retry_base_seconds=retry_base_seconds)[0]
+
+
+def release(engine: Engine, mails: list[Claimed], *, worker: str) -> None:
+    """Gives back claims not tried (the sender is stopping): due again for anyone at once."""
+    with Session(engine) as session:
+        session.execute(update(Mail).where(Mail.id.in_([m.id for m in mails]),
+                                           Mail.claimed_by == worker)
+                        .values(claimed_by=None, claimed_until=None)
+                        .execution_options(synchronize_session=False))
+        session.commit()
 
 
 def build_message(mail: Claimed, settings: Settings) -> EmailMessage:
@@ -186,9 +222,10 @@ def _address(to: str) -> Address | str:
 
 
 def describe(exc: BaseException) -> Outcome:
-    """Sorts an SMTP failure: a 5xx answer to this mail (recipient refused, content refused)
-    fails it at once; everything else (no connection, time-out, a 4xx answer, a refused
-    login or sender, which are the server's or our settings' fault) is tried again."""
+    """Sorts an SMTP failure: a 5xx answer to this mail (recipient refused, content refused),
+    or an address that SMTP cannot carry, fails it at once; everything else (no connection,
+    time-out, a 4xx answer, a refused login or sender, which are the server's or our
+    settings' fault) is tried again."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         answers = [(r.code, r.message) for r in exc.recipients]
         text = "; ".join(f"{code} {message}" for code, message in answers)
@@ -198,6 +235,8 @@ def describe(exc: BaseException) -> Outcome:
         permanent = exc.code >= 500 and isinstance(
             exc, (aiosmtplib.SMTPDataError, aiosmtplib.SMTPRecipientRefused))
         return Outcome(False, permanent=permanent, error=f"{exc.code} {exc.message}"[:MAX_ERROR])
+    if isinstance(exc, ValueError):  # an address that cannot be sent to at all
+        return Outcome(False, permanent=True, error=f"{exc}"[:MAX_ERROR])
     text = str(exc) or type(exc).__name__
     return Outcome(False, error=f"{type(exc).__name__}: {text}"[:MAX_ERROR])
 
@@ -217,6 +256,8 @@ class Sender:
     def __post_init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._pending: list[tuple[Attempt, asyncio.Future]] = []
+        self._recorder: asyncio.Task | None = None
 
     @property
     def batch(self) -> int:
@@ -231,7 +272,10 @@ class Sender:
         report = Report()
         tasks = [asyncio.create_task(self._drain(report))
                  for _ in range(max(1, self.settings.mail_concurrency))]
-        await asyncio.gather(*tasks)
+        # Every task ends before this returns, even when one of them failed.
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
         return report
 
     async def _drain(self, report: Report) -> None:
@@ -243,13 +287,15 @@ class Sender:
                     lease_seconds=self.settings.mail_lease_seconds, limit=self.batch)
                 if not batch:
                     return
-                for mail in batch:
+                for i, mail in enumerate(batch):
+                    if self.stopping.is_set():
+                        await asyncio.to_thread(release, self.engine, batch[i:],
+                                                worker=self.worker_id)
+                        return
                     if self.clock() >= mail.claimed_until:
                         continue  # the lease ran out meanwhile: another sender's now
                     smtp, outcome = await self._send(smtp, mail)
-                    result = await asyncio.to_thread(
-                        record, self.engine, mail, outcome, worker=self.worker_id,
-                        now=self.clock(), retry_base_seconds=self.settings.mail_retry_base_seconds)
+                    result = await self._record(Attempt(mail, outcome, self.clock()))
                     if result == "lost":
                         report.lost_claims += 1
                         log.warning("mail %d was recorded by another sender", mail.id)
@@ -277,6 +323,30 @@ class Sender:
             if smtp is not None:
                 await _close(smtp)
             return None, outcome
+
+    async def _record(self, attempt: Attempt) -> str:
+        """Records the attempt before the task goes on. What the other tasks finish while a
+        transaction is being written goes into the next one together (a group commit)."""
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((attempt, future))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._write_pending())
+        return await future
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                results = await asyncio.to_thread(
+                    record_many, self.engine, [attempt for attempt, _ in batch],
+                    worker=self.worker_id,
+                    retry_base_seconds=self.settings.mail_retry_base_seconds)
+            except Exception as exc:  # noqa: BLE001 (each waiting task raises it)
+                for _, future in batch:
+                    future.set_exception(exc)
+            else:
+                for (_, future), result in zip(batch, results, strict=True):
+                    future.set_result(result)
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -311,8 +381,11 @@ class Sender:
     def wake(self) -> None:
         """Thread-safe: makes a waiting ``run()`` look for due mail now."""
         loop, event = self._loop, self._wake
-        if loop is not None and event is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(event.set)
+        if loop is not None and event is not None:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # the loop has closed: nothing waits any more
+                pass
 
     def stop(self) -> None:
         """Thread-safe: ``run()`` finishes the mails it is sending and returns."""

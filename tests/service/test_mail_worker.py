@@ -379,3 +379,20 @@ def test_secret_links_are_masked_outside_development(session, monkeypatch):
     assert masked.text == mail.text.replace("bi-mat-123", "••••••")
     # A mail without a secret link is shown as it is.
     assert service.get_mail(session, plain.id, viewer=organizer).text == plain.text
+
+
+def test_only_a_5xx_answer_about_the_mail_itself_is_permanent():
+    import aiosmtplib
+
+    from app.mail.worker import Outcome, describe
+
+    refused = aiosmtplib.SMTPRecipientRefused(550, "5.1.1 No such user", "x@example.vn")
+    assert describe(aiosmtplib.SMTPRecipientsRefused([refused])) == Outcome(
+        False, permanent=True, error="550 5.1.1 No such user")
+    assert describe(aiosmtplib.SMTPDataError(552, "Message too big")) == Outcome(
+        False, permanent=True, error="552 Message too big")
+    assert describe(aiosmtplib.SMTPDataError(452, "Mailbox full")).permanent is False
+    # A refused login or sender is our settings' fault, not the mail's: tried again.
+    assert describe(aiosmtplib.SMTPAuthenticationError(535, "Bad login")).permanent is False
+    assert describe(aiosmtplib.SMTPSenderRefused(553, "Not yours", "a@b")).permanent is False
+    assert describe(TimeoutError()) == Outcome(False, error="TimeoutError: TimeoutError")

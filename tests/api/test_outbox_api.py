@@ -88,7 +88,7 @@ def test_resend_queues_a_failed_mail_once(client, session, organizer):
     again = client.post(f"/api/v1/outbox/{mail.id}/resend", headers=organizer)
     assert again.status_code == 409
     assert again.json() == {
-        "detail": "Chỉ có thể gửi lại thư gửi không thành công; thư này đang ở trạng thái "
+        "detail": "Chỉ có thể gửi lại thư không gửi được; thư này đang ở trạng thái "
                   "Đang chờ gửi."}
 
 

@@ -35,7 +35,7 @@ def test_the_outbox_lists_mails_and_says_they_are_kept_without_smtp(client, sess
     assert '<a href="/admin/outbox">Hộp thư đi</a>' in page
     assert "Hộp thư đi (2)" in page
     assert "binh@example.vn" in page and "550 5.1.1 No such user" in page
-    assert "Gửi không thành công" in page and "Đang chờ gửi" in page
+    assert "Không gửi được" in page and "Đang chờ gửi" in page
     assert page.index(f'href="/admin/outbox/{queued.id}"') < page.index(
         f'href="/admin/outbox/{failed.id}"')
 
@@ -105,7 +105,7 @@ def test_resending_a_failed_mail_from_its_page(client, session):
     again = client.post(f"/admin/outbox/{mail.id}/resend",
                         data={"csrf_token": csrf_from(page)}, follow_redirects=False)
     assert again.status_code == 409
-    assert ("Chỉ có thể gửi lại thư gửi không thành công; thư này đang ở trạng thái "
+    assert ("Chỉ có thể gửi lại thư không gửi được; thư này đang ở trạng thái "
             "Đang chờ gửi.") in again.text
     assert session.exec(select(Mail)).one().status == "queued"
 

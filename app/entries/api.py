@@ -43,7 +43,8 @@ def _json(model) -> JSONResponse:
 def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: SessionDep,
                  now: Now):
     award = awards.get_award(session, award_id, viewer=user)
-    return service.to_public(service.create_entry(session, award, data, user=user, now=now))
+    return service.to_public(service.create_entry(session, award, data, user=user, now=now),
+                             user)
 
 
 @router.get("/entries/{entry_id}", response_model=None, responses={
@@ -51,7 +52,8 @@ def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: 
           "description": "EntryOrganizerView for organizers, EntryPublic for its authors"},
     **errors(404)})
 def get_entry(entry_id: Id, user: ApiUser, session: SessionDep):
-    """Authors see their entry; organizers also see integrity flags (duplicate files)."""
+    """Its submitter and linked co-authors see the entry; organizers also see integrity
+    flags (duplicate files)."""
     entry = service.get_entry(session, entry_id, viewer=user)
     return _json(service.view_for(session, entry, user))
 
@@ -59,14 +61,16 @@ def get_entry(entry_id: Id, user: ApiUser, session: SessionDep):
 @router.patch("/entries/{entry_id}", response_model=EntryPublic, responses=errors(403, 404, 409))
 def update_entry(entry_id: Id, data: EntryUpdate, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
-    return service.to_public(service.update_entry(session, entry, data, user=user, now=now))
+    return service.to_public(service.update_entry(session, entry, data, user=user, now=now),
+                             user)
 
 
 @router.get("/me/entries", response_model=list[EntryPublic], responses=paged())
 def my_entries(user: ApiJournalist, session: SessionDep, page: PageParams, response: Response):
+    """The entries the caller submitted and those they co-author (``viewer_role``)."""
     entries, total = service.list_my_entries(session, user, limit=page.limit, offset=page.offset)
     with_total(response, total)
-    return [service.to_public(e) for e in entries]
+    return [service.to_public(e, user) for e in entries]
 
 
 @router.get("/awards/{award_id}/entries", response_model=list[EntryOrganizerView],
@@ -161,14 +165,15 @@ def file_response(row, *, inline: bool = False) -> FileResponse:
              responses=errors(403, 404, 409))
 def submit_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
-    return service.to_public(service.submit_entry(session, entry, user=user, now=now))
+    return service.to_public(service.submit_entry(session, entry, user=user, now=now), user)
 
 
 @router.post("/entries/{entry_id}/withdraw", response_model=EntryPublic,
              responses=errors(403, 404, 409))
 def withdraw_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
     entry = service.get_entry(session, entry_id, viewer=user)
-    return service.to_public(service.withdraw_entry(session, entry, user=user, now=now))
+    return service.to_public(service.withdraw_entry(session, entry, user=user, now=now),
+                             user)
 
 
 @router.post("/entries/{entry_id}/screen", response_model=EntryOrganizerView,

@@ -1,5 +1,5 @@
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, UniqueConstraint
@@ -110,6 +110,8 @@ class AuthorPublic(BaseModel):
     pen_name: str | None
     email: str | None
     is_submitter: bool
+    # Linked to an account that proved this address: that person sees the entry.
+    linked: bool
 
 
 class FilePublic(BaseModel):
@@ -142,6 +144,9 @@ class EntryPublic(EntryFields):
     submitted_at: datetime | None
     authors: list[AuthorPublic] = []
     files: list[FilePublic] = []
+    # The caller's part in the entry: "submitter" (may change it), "co_author" (reads it),
+    # None (an organizer).
+    viewer_role: Literal["submitter", "co_author"] | None = None
 
 
 class EntryOrganizerView(EntryPublic):

@@ -82,7 +82,7 @@ def my_entries(request: Request, session: SessionDep, user: PageJournalist):
                    if a.status == "open"]
     return render(request, "entries/mine.html", {
         "entries": entries, "total": total, "awards": award_map, "categories": category_map,
-        "open_awards": open_awards, "ENTRY_STATUS": STATUS_LABELS,
+        "open_awards": open_awards, "ENTRY_STATUS": STATUS_LABELS, "me_id": user.id,
     })
 
 
@@ -123,8 +123,10 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
         "award": award,
         "categories": awards.list_categories(session, award),
         "category": awards.get_category(session, entry.category_id),
-        "editable": entry.status in EDITABLE and entry.submitter_id == user.id,
-        "is_submitter": entry.submitter_id == user.id,
+        "editable": entry.status in EDITABLE and service.is_submitter(entry, user),
+        "is_submitter": service.is_submitter(entry, user),
+        "viewer_role": service.viewer_role(entry, user),
+        "email_verified": user.email_verified,
         "history": service.history(session, entry),
         "ENTRY_STATUS": STATUS_LABELS,
         "form": _form_from_entry(entry),

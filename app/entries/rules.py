@@ -38,20 +38,25 @@ class Transition:
     target: EntryStatus
     role: Role
     reason_required: bool = False
+    # The mail (app/mail templates) the submitter receives after the move, if any.
+    mail: str | None = None
 
 
 S = EntryStatus
-# Every move an entry can make before judging, who may make it, and whether it needs a reason.
-# (The judging work adds shortlisted / awarded / not_awarded.)
+# Every move an entry can make before judging, who may make it, whether it needs a reason,
+# and the mail the submitter then receives. (The judging work adds shortlisted / awarded /
+# not_awarded.)
 ENTRY_TRANSITIONS: dict[EntryAction, Transition] = {
-    EntryAction.submit: Transition(frozenset({S.draft, S.returned}), S.submitted, Role.journalist),
+    EntryAction.submit: Transition(frozenset({S.draft, S.returned}), S.submitted, Role.journalist,
+                                   mail="entry_receipt"),
     EntryAction.withdraw: Transition(frozenset({S.submitted, S.accepted}), S.withdrawn,
                                      Role.journalist),
-    EntryAction.accept: Transition(frozenset({S.submitted}), S.accepted, Role.organizer),
+    EntryAction.accept: Transition(frozenset({S.submitted}), S.accepted, Role.organizer,
+                                   mail="entry_accepted"),
     EntryAction.return_: Transition(frozenset({S.submitted}), S.returned, Role.organizer,
-                                    reason_required=True),
+                                    reason_required=True, mail="entry_returned"),
     EntryAction.reject: Transition(frozenset({S.submitted}), S.rejected, Role.organizer,
-                                   reason_required=True),
+                                   reason_required=True, mail="entry_rejected"),
 }
 
 STATUS_LABELS = {
@@ -149,13 +154,41 @@ def check_series_parts(parts: int | None, maximum: int) -> None:
         raise Invalid(N_("A series may have at most {n} parts."), field="series_parts", n=maximum)
 
 
-def check_entry_limit(other_counted: int, maximum: int) -> None:
-    """``other_counted``: the author's other entries in the award that still count."""
-    if other_counted + 1 > maximum:
+def check_entry_limit(other_counted: int, maximum: int, *, co_author: str | None = None) -> None:
+    """``other_counted``: a person's other entries in the award that still count, submitted
+    or co-authored (as a linked account). ``co_author``: their name, when the person is not
+    the one acting but a co-author listed on the entry."""
+    if other_counted + 1 <= maximum:
+        return
+    if co_author is None:
         raise Conflict(
             N_("You already have {n} entries in this award, the most it allows."),
             field="category_id", n=maximum,
         )
+    raise Conflict(
+        N_("The co-author {name} already has {n} entries in this award (submitted or "
+           "co-authored), the most it allows."),
+        field="co_authors", name=co_author, n=maximum,
+    )
+
+
+def check_distinct_emails(own: str, co_author_emails: list[str | None]) -> None:
+    """Each co-author's address (already normalised) is theirs alone: not the submitter's,
+    not another co-author's, so that one account is never listed twice on an entry."""
+    seen = {own}
+    for email in co_author_emails:
+        if email is None:
+            continue
+        if email in seen:
+            raise Invalid(N_("Each co-author's e-mail address must be their own: not yours, "
+                             "and not another co-author's."), field="co_authors")
+        seen.add(email)
+
+
+def check_may_submit(email_verified: bool) -> None:
+    """Only a proven address grants the right to submit (drafts may be prepared before)."""
+    if not email_verified:
+        raise Forbidden(N_("Please confirm your e-mail address before submitting."))
 
 
 def check_url(url: str | None, required: bool) -> None:

@@ -5,10 +5,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, update
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, or_, union, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 
+from app import i18n
 from app.accounts.models import User
 from app.accounts.rules import Role, normalize_email
 from app.audit import service as audit
@@ -30,7 +33,8 @@ from app.entries.models import (
     FilePublic,
 )
 from app.entries.rules import EntryAction, EntryStatus
-from app.errors import N_, Conflict, Invalid, NotFound, TooLarge, UnsupportedKind
+from app.errors import N_, Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedKind
+from app.mail import service as mail
 from app.storage import StoredFile, download_name, get_storage
 from app.text import clean_line, fold, nfc, vi_name_sort_string, vi_sort_string
 
@@ -44,10 +48,20 @@ def _with_children(query):
     return query.options(selectinload(Entry.authors), selectinload(Entry.files))
 
 
+def is_submitter(entry: Entry, user: User) -> bool:
+    return entry.submitter_id == user.id
+
+
+def is_author(entry: Entry, user: User) -> bool:
+    """The submitter, or a co-author whose line is linked to this account. Never by
+    comparing addresses: a line is linked only to an account that proved its address
+    (``_set_authors``, ``link_co_author_accounts``), so registering someone else's address
+    grants nothing."""
+    return is_submitter(entry, user) or any(a.user_id == user.id for a in entry.authors)
+
+
 def _may_view(entry: Entry, viewer: User) -> bool:
-    if viewer.role == Role.organizer or entry.submitter_id == viewer.id:
-        return True
-    return any(a.email and a.email == viewer.email for a in entry.authors)
+    return viewer.role == Role.organizer or is_author(entry, viewer)
 
 
 def get_entry(session: Session, entry_id: int, *, viewer: User) -> Entry:
@@ -60,9 +74,13 @@ def get_entry(session: Session, entry_id: int, *, viewer: User) -> Entry:
 
 
 def _require_submitter(entry: Entry, user: User) -> None:
-    """Changes are for the submitter alone; to anyone else the entry does not exist."""
-    if entry.submitter_id != user.id:
-        raise NotFound(N_("No such entry."))
+    """Changes are for the submitter alone: a co-author, who sees the entry, is refused
+    (403); to anyone else the entry does not exist (404)."""
+    if is_submitter(entry, user):
+        return
+    if is_author(entry, user):
+        raise Forbidden(N_("Only the author who submitted the entry can change it."))
+    raise NotFound(N_("No such entry."))
 
 
 def _own_entry(session: Session, entry_id: int, *, user: User) -> Entry:
@@ -91,9 +109,19 @@ def _lock(session: Session, entry: Entry) -> Entry:
     return entry
 
 
-def _lock_author(session: Session, user: User) -> None:
-    """Serialises the author's own creations and submissions (the per-author limit)."""
-    session.refresh(user, with_for_update=ROW_LOCK)
+def _lock_people(session: Session, user_ids: set[int]) -> None:
+    """Locks the accounts whose per-author limit a change affects (the submitter and every
+    linked co-author), in id order so that two requests never wait on each other in a
+    circle: their creations and submissions are serialised, and the limit cannot be passed
+    by two at once. Reloads those already in the session."""
+    if user_ids:
+        session.exec(select(User).where(col(User.id).in_(sorted(user_ids)))
+                     .order_by(User.id).with_for_update(**ROW_LOCK)
+                     .execution_options(populate_existing=True)).all()
+
+
+def _linked_people(entry: Entry) -> set[int]:
+    return {entry.submitter_id} | {a.user_id for a in entry.authors if a.user_id is not None}
 
 
 def _award_shared(session: Session, award_id: int) -> Award:
@@ -103,13 +131,23 @@ def _award_shared(session: Session, award_id: int) -> Award:
     return award
 
 
-def to_public(entry: Entry) -> EntryPublic:
+def viewer_role(entry: Entry, viewer: User | None) -> str | None:
+    if viewer is None:
+        return None
+    if is_submitter(entry, viewer):
+        return "submitter"
+    return "co_author" if is_author(entry, viewer) else None
+
+
+def to_public(entry: Entry, viewer: User | None = None) -> EntryPublic:
     return EntryPublic(
         **entry.model_dump(exclude={"authors", "files"}),
         authors=[AuthorPublic(full_name=a.full_name, pen_name=a.pen_name, email=a.email,
-                              is_submitter=a.user_id == entry.submitter_id and a.position == 0)
+                              is_submitter=a.user_id == entry.submitter_id and a.position == 0,
+                              linked=a.user_id is not None)
                  for a in entry.authors],
         files=[FilePublic(**f.model_dump()) for f in entry.files],
+        viewer_role=viewer_role(entry, viewer),
     )
 
 
@@ -152,12 +190,14 @@ def to_organizer_view(entry: Entry, duplicates: list[DuplicatePublic]) -> EntryO
 def view_for(session: Session, entry: Entry, viewer: User) -> EntryPublic:
     if viewer.role == Role.organizer:
         return to_organizer_view(entry, duplicates_for(session, [entry]).get(entry.id, []))
-    return to_public(entry)
+    return to_public(entry, viewer)
 
 
 def list_my_entries(session: Session, user: User, *, limit: int = 50,
                     offset: int = 0) -> tuple[list[Entry], int]:
-    condition = Entry.submitter_id == user.id
+    """The entries the user submitted and those they co-author (as a linked account)."""
+    co_authored = select(EntryAuthor.entry_id).where(EntryAuthor.user_id == user.id)
+    condition = or_(Entry.submitter_id == user.id, col(Entry.id).in_(co_authored))
     entries = session.exec(
         _with_children(select(Entry).where(condition))
         .order_by(Entry.created_at.desc(), Entry.id.desc()).offset(offset).limit(limit)
@@ -303,13 +343,35 @@ def _category_of(session: Session, award: Award, category_id: int) -> Category:
     return category
 
 
-def _counted_entries(session: Session, award: Award, user: User, *, exclude: int | None) -> int:
-    query = select(func.count()).select_from(Entry).where(
-        Entry.award_id == award.id, Entry.submitter_id == user.id,
-        col(Entry.status).not_in(list(rules.NOT_COUNTED)))
+def _counted_entries(session: Session, award: Award, people: set[int], *,
+                     exclude: int | None) -> dict[int, int]:
+    """{user id: entries of the award that count towards the limit}, each person's
+    submitted and co-authored (linked) entries together, in one query."""
+    counted = [Entry.award_id == award.id, col(Entry.status).not_in(list(rules.NOT_COUNTED))]
     if exclude is not None:
-        query = query.where(Entry.id != exclude)
-    return session.exec(query).one()
+        counted.append(Entry.id != exclude)
+    submitted = select(Entry.submitter_id.label("person"), Entry.id.label("entry_id")).where(
+        *counted, col(Entry.submitter_id).in_(people))
+    co_authored = (
+        select(EntryAuthor.user_id.label("person"), EntryAuthor.entry_id.label("entry_id"))
+        .join(Entry, Entry.id == EntryAuthor.entry_id)
+        .where(*counted, col(EntryAuthor.user_id).in_(people)))
+    pairs = union(submitted, co_authored).subquery()  # UNION: each (person, entry) once
+    rows = session.exec(select(pairs.c.person, func.count()).group_by(pairs.c.person)).all()
+    return dict(rows)
+
+
+def _check_limits(session: Session, award: Award, entry: Entry, *, people: set[int],
+                  exclude: int | None) -> None:
+    """The per-author limit, for each of ``people`` among the entry's authors (the
+    submitter's message speaks to them; a co-author's names that co-author). Their
+    accounts are locked by the caller."""
+    counts = _counted_entries(session, award, people, exclude=exclude)
+    for author in entry.authors:
+        if author.user_id in people:
+            rules.check_entry_limit(
+                counts.get(author.user_id, 0), award.max_entries_per_author,
+                co_author=None if author.user_id == entry.submitter_id else author.full_name)
 
 
 def _clean_co_authors(co_authors: list[CoAuthorIn]) -> list[dict]:
@@ -348,10 +410,31 @@ def _apply_fields(entry: Entry, values: dict, award: Award) -> None:
     rules.check_url(entry.url, required=False)
 
 
-def _set_authors(entry: Entry, user: User, co_authors: list[dict], award: Award) -> None:
+def _verified_accounts(session: Session, co_authors: list[dict], *, user: User,
+                       award: Award) -> dict[str, int]:
+    """Checks the list of co-authors and gives {address: account id} for the addresses
+    that belong to an account which proved them (one query): those lines are linked.
+    An unverified account holding an address is never matched."""
     rules.check_author_count(1 + len(co_authors), award.max_authors_per_entry)
+    emails = [c["email"] for c in co_authors]
+    rules.check_distinct_emails(user.email, emails)
+    emails = [e for e in emails if e]
+    if not emails:
+        return {}
+    return dict(session.exec(select(User.email, User.id).where(
+        col(User.email).in_(emails), col(User.email_verified_at).is_not(None))).all())
+
+
+def _set_authors(entry: Entry, user: User, co_authors: list[dict],
+                 accounts: dict[str, int]) -> None:
+    """The submitter first, then the co-authors, linked to the verified accounts of their
+    addresses. An address already on the entry keeps its ``notified_at``: its co-author is
+    told once per entry, however often the list is edited."""
+    notified = {a.email: a.notified_at for a in entry.authors[1:] if a.email}
     people = [{"full_name": user.full_name, "pen_name": user.pen_name, "email": user.email,
-               "user_id": user.id}] + [{**c, "user_id": None} for c in co_authors]
+               "user_id": user.id}] + [
+        {**c, "user_id": accounts.get(c["email"]), "notified_at": notified.get(c["email"])}
+        for c in co_authors]
     entry.authors = [EntryAuthor(position=i, **p) for i, p in enumerate(people)]
 
 
@@ -379,9 +462,15 @@ def _refresh_search(entry: Entry) -> None:
 
 def create_entry(session: Session, award: Award, data: EntryCreate, *, user: User,
                  now: datetime) -> Entry:
+    """A draft, with its co-authors linked to their verified accounts; the per-author limit
+    is checked for the submitter and for each linked co-author. An unverified account may
+    prepare a draft (it cannot submit it)."""
     if user.role != Role.journalist:
         raise Conflict(N_("Only journalists' accounts can submit entries."))
-    _lock_author(session, user)
+    co_authors = _clean_co_authors(data.co_authors)
+    accounts = _verified_accounts(session, co_authors, user=user, award=award)
+    people = {user.id, *accounts.values()}
+    _lock_people(session, people)
     award = _award_shared(session, award.id)
     rules.check_award_open(award.status)
     category = _category_of(session, award, data.category_id)
@@ -389,9 +478,8 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
                   created_at=now, updated_at=now, title="", outlet="",
                   published_on=data.published_on)
     _apply_fields(entry, data.model_dump(exclude={"category_id", "co_authors"}), award)
-    _set_authors(entry, user, _clean_co_authors(data.co_authors), award)
-    rules.check_entry_limit(_counted_entries(session, award, user, exclude=None),
-                            award.max_entries_per_author)
+    _set_authors(entry, user, co_authors, accounts)
+    _check_limits(session, award, entry, people=people, exclude=None)
     _refresh_search(entry)
     session.add(entry)
     session.flush()
@@ -403,14 +491,22 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
 def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: User,
                  now: datetime, opened_at: datetime | None = None) -> Entry:
     """``opened_at``: the entry's ``updated_at`` when the form was opened; a save made on an
-    older version (another tab saved meanwhile) is refused rather than undoing that save."""
+    older version (another tab saved meanwhile) is refused rather than undoing that save.
+
+    A co-author newly linked by this change counts it towards their limit at once (as at
+    creation); those already linked are checked again at submission."""
     _require_submitter(entry, user)
+    co_authors = data.co_authors
+    if co_authors is not None:
+        co_authors = _clean_co_authors(co_authors)
+        award = session.get(Award, entry.award_id)
+        accounts = _verified_accounts(session, co_authors, user=user, award=award)
+        _lock_people(session, {user.id, *accounts.values()})
     award = _award_shared(session, entry.award_id)
     _lock(session, entry)
     rules.check_editable(entry.status)
     rules.check_not_stale(opened_at, entry.updated_at)
-    values = data.model_dump(exclude_unset=True)
-    co_authors = values.pop("co_authors", None)
+    values = data.model_dump(exclude_unset=True, exclude={"co_authors"})
     if "category_id" in values:
         if values["category_id"] is None:
             values.pop("category_id")
@@ -424,8 +520,10 @@ def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: Use
     before = {k: getattr(entry, k) for k in values}
     _apply_fields(entry, values, award)
     if co_authors is not None:
-        _set_authors(entry, user, _clean_co_authors([CoAuthorIn(**c) for c in co_authors]),
-                     award)
+        linked_before = _linked_people(entry)
+        _set_authors(entry, user, co_authors, accounts)
+        _check_limits(session, award, entry, people=_linked_people(entry) - linked_before,
+                      exclude=entry.id)
     _refresh_search(entry)
     entry.updated_at = now
     session.add(entry)
@@ -454,27 +552,94 @@ def _check_files_fit(entry: Entry, category: Category) -> None:
                           category=category.name)
 
 
-def _record_move(session: Session, entry: Entry, target: EntryStatus, *, actor: User,
-                 action: str, now: datetime, reason: str | None = None,
-                 changes: dict | None = None) -> Entry:
+def _record_move(session: Session, entry: Entry, action: EntryAction, *, actor: User,
+                 now: datetime, reason: str | None = None, changes: dict | None = None) -> Entry:
     """The one ending of every status change of an entry (checked before, under its lock):
-    set, stamp, flush, audit."""
+    set, stamp, flush, audit, and queue the mails of the move (in this transaction: a
+    change rolled back sends nothing)."""
     old = entry.status
-    entry.status = target
+    entry.status = rules.ENTRY_TRANSITIONS[action].target
     entry.updated_at = now
     session.add(entry)
     session.flush()
-    audit.record(session, actor=actor, action=action, obj=entry,
-                 changes={"status": [old, target], **(changes or {})}, reason=reason)
+    audit.record(session, actor=actor, action=f"entry.{action.value}", obj=entry,
+                 changes={"status": [old, entry.status], **(changes or {})}, reason=reason)
+    _mail_move(session, entry, action, now=now)
     return entry
 
 
+def _mail_move(session: Session, entry: Entry, action: EntryAction, *, now: datetime) -> None:
+    """The submitter's mail of the move (ENTRY_TRANSITIONS), in their language, with the
+    award's title and a link to the entry; on submission, also the co-authors' notices."""
+    template = rules.ENTRY_TRANSITIONS[action].mail
+    if template is None:
+        return
+    award = session.get(Award, entry.award_id)
+    submitter = session.get(User, entry.submitter_id)
+    context = {
+        "award": award, "entry": entry, "code": entry.code or "", "title": entry.title,
+        "category": session.get(Category, entry.category_id),
+        "reason": entry.screening_reason,
+        "submitted_at": local_time(entry.submitted_at, award.timezone),
+        "url": mail.link(f"/entries/{entry.id}"),
+    }
+    mail.queue_for_user(session, submitter, template=template, context=context, now=now,
+                        award_id=award.id)
+    if action == EntryAction.submit:
+        _tell_co_authors(session, entry, award, submitter, now=now)
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    """A moment as the award's people read it: local time, with the zone named."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(timezone))
+    offset = local.strftime("%z")
+    return f"{local:%H:%M:%S %d/%m/%Y} (UTC{offset[:3]}:{offset[3:]}, {timezone})"
+
+
+def _tell_co_authors(session: Session, entry: Entry, award: Award, submitter: User, *,
+                     now: datetime) -> None:
+    """Tells each co-author with an address, once per entry and address (``notified_at``),
+    that they were listed. Sent at submission, not before: a draft of an unverified account
+    must not mail arbitrary addresses. A linked co-author gets the link to the entry, in
+    their language; any other address the link to register (and confirm the address)."""
+    for author in entry.authors[1:]:
+        if not author.email or author.notified_at is not None:
+            continue
+        account = session.get(User, author.user_id) if author.user_id else None
+        context = {"award": award, "entry": entry, "title": entry.title,
+                   "name": author.full_name, "submitter": submitter.full_name,
+                   "linked": account is not None, "email": author.email,
+                   "url": mail.link(f"/entries/{entry.id}" if account else "/register")}
+        if account is not None:
+            mail.queue_for_user(session, account, template="co_author_listed", context=context,
+                                now=now, award_id=award.id)
+        else:
+            mail.queue(session, to=author.email, template="co_author_listed", context=context,
+                       lang=i18n.DEFAULT_LANGUAGE, now=now, award_id=award.id)
+        author.notified_at = now
+        session.add(author)
+    session.flush()
+
+
 def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -> Entry:
+    """Checks every rule of the award again (now, under the locks), gives the entry its
+    code, and mails the receipt and the co-authors' notices (``_record_move``).
+
+    Locks the submitter and every linked co-author (id order) before counting their
+    entries: parallel submissions cannot pass one person's limit together."""
     _require_submitter(entry, user)
-    _lock_author(session, user)
+    locked = _linked_people(entry)
+    _lock_people(session, locked)
     award = _award_shared(session, entry.award_id)
     _lock(session, entry)
-    target = rules.check_transition(entry.status, EntryAction.submit, role=user.role)
+    people = _linked_people(entry)
+    # A co-author linked since the entry was read (their address just verified): rare, and
+    # out of id order, but they must be counted too.
+    _lock_people(session, people - locked)
+    rules.check_may_submit(user.email_verified)
+    rules.check_transition(entry.status, EntryAction.submit, role=user.role)
     category = session.get(Category, entry.category_id)
     rules.check_award_open(award.status)
     rules.check_window(now, award.submission_opens_at, award.submission_closes_at)
@@ -484,13 +649,12 @@ def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -
     rules.check_url(entry.url, required=category.url_required)
     rules.check_has_files(len(entry.files))
     _check_files_fit(entry, category)
-    rules.check_entry_limit(_counted_entries(session, award, user, exclude=entry.id),
-                            award.max_entries_per_author)
+    _check_limits(session, award, entry, people=people, exclude=entry.id)
     if entry.code is None:
         entry.code = _next_code(session, category)
         _refresh_search(entry)
     entry.submitted_at = now
-    return _record_move(session, entry, target, actor=user, action="entry.submit", now=now,
+    return _record_move(session, entry, EntryAction.submit, actor=user, now=now,
                         changes={"code": entry.code})
 
 
@@ -499,22 +663,23 @@ def withdraw_entry(session: Session, entry: Entry, *, user: User, now: datetime,
     _require_submitter(entry, user)
     award = _award_shared(session, entry.award_id)
     _lock(session, entry)
-    target = rules.check_transition(entry.status, EntryAction.withdraw, role=user.role)
+    rules.check_transition(entry.status, EntryAction.withdraw, role=user.role)
     rules.check_withdrawable(award.status)
     reason = clean_line(reason)
-    return _record_move(session, entry, target, actor=user, action="entry.withdraw", now=now,
+    return _record_move(session, entry, EntryAction.withdraw, actor=user, now=now,
                         reason=reason)
 
 
 def screen_entry(session: Session, entry: Entry, *, decision: str, reason: str | None,
                  actor: User, now: datetime) -> Entry:
-    """The organizer accepts, returns (with a reason the author sees) or rejects an entry."""
+    """The organizer accepts, returns (with a reason the author sees) or rejects an entry;
+    the submitter is told by mail (``_record_move``)."""
     reason = audit.clean_reason(reason)
     _lock(session, entry)
-    target = rules.check_transition(entry.status, decision, role=actor.role, reason=reason)
+    rules.check_transition(entry.status, decision, role=actor.role, reason=reason)
     entry.screening_reason = reason
-    return _record_move(session, entry, target, actor=actor,
-                        action=f"entry.{EntryAction(decision).value}", now=now, reason=reason)
+    return _record_move(session, entry, EntryAction(decision), actor=actor, now=now,
+                        reason=reason)
 
 
 # --- Files ---------------------------------------------------------------------------------

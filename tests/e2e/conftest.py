@@ -20,11 +20,41 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def live_server():
+def live():
     with live_server_process("e2e") as server:
         server.cli("create-user", "--email", ORGANIZER[0], "--password", ORGANIZER[1],
                    "--name", ORGANIZER[2], "--role", "organizer")
-        yield server.base
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_server(live):
+    return live.base
+
+
+@pytest.fixture
+def confirm_address(live):
+    """Marks an address as proven in the server's database, as opening the mailed
+    verification link does (that link's own journey is tested with the accounts)."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from app.accounts.models import User
+    from app.db import make_engine
+    from app.entries.service import link_co_author_accounts
+
+    def confirm(email: str) -> None:
+        engine = make_engine(live.database_url)
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.email == email)).one()
+            user.email_verified_at = datetime.now(UTC)
+            session.add(user)
+            link_co_author_accounts(session, user)
+            session.commit()
+        engine.dispose()
+
+    return confirm
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ def _log_in(page, email, password):
     page.get_by_role("button", name="Đăng nhập").click()
 
 
-def test_submit_screen_return_and_resubmit(page, open_award, tmp_path):
+def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, confirm_address):
     email = f"tacgia-{open_award['id']}@example.vn"
     page.goto("/register")
     page.get_by_label("E-mail").fill(email)
@@ -25,6 +25,7 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path):
     page.get_by_label("Họ và tên").fill("Phan Thị Thu")
     page.get_by_role("button", name="Đăng ký").click()
     expect(page.get_by_text("Chào mừng!")).to_be_visible()
+    confirm_address(email)
 
     page.goto(f"/awards/{open_award['slug']}")
     page.get_by_role("link", name="Gửi tác phẩm dự giải").click()

@@ -93,7 +93,12 @@ def test_no_template_holds_what_the_policy_would_block():
     found = []
     for path in templates:
         text = path.read_text(encoding="utf-8")
-        for rule in (INLINE_SCRIPT, EVENT_HANDLER, STYLE_ATTRIBUTE, JAVASCRIPT_URL):
+        rules = [INLINE_SCRIPT, EVENT_HANDLER, JAVASCRIPT_URL]
+        # Mails are read in mail programs, which only keep inline styles; never served
+        # under the pages' policy.
+        if path.parent.name != "mail":
+            rules.append(STYLE_ATTRIBUTE)
+        for rule in rules:
             found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in rule.finditer(text)]
     assert found == []
 

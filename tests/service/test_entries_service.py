@@ -8,7 +8,7 @@ from app.awards import service as awards
 from app.awards.models import AwardUpdate
 from app.entries import service
 from app.entries.models import CoAuthorIn, EntryCreate, EntryFile, EntryUpdate
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.samples import pdf, png
 from app.storage import get_storage
 from tests.factories import make_award, make_category, make_entry, make_user, store
@@ -167,13 +167,15 @@ def test_others_cannot_see_or_change_an_entry(session, award):
     assert service.get_entry(session, entry.id, viewer=organizer).id == entry.id
 
 
-def test_a_co_author_with_an_account_can_see_the_entry(session, award):
+def test_a_co_author_with_a_verified_account_sees_the_entry_but_cannot_change_it(session,
+                                                                                 award):
     co = make_user(session, email="dongtacgia@example.vn")
     entry = make_entry(session, award, co_authors=[{"full_name": "Đồng Tác Giả",
                                                     "email": "DongTacGia@example.vn"}])
     assert service.get_entry(session, entry.id, viewer=co).id == entry.id
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden) as err:
         service.update_entry(session, entry, EntryUpdate(title="x"), user=co, now=NOW)
+    assert err.value.message == "Only the author who submitted the entry can change it."
 
 
 def test_submitted_entries_cannot_be_edited(session, award):

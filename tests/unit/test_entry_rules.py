@@ -11,13 +11,14 @@ CLOSES = datetime(2021, 10, 31, 10, 0, tzinfo=UTC)
 
 
 def test_the_transition_table():
-    assert {a.value: (sorted(t.sources), t.target.value, t.role.value, t.reason_required)
+    assert {a.value: (sorted(t.sources), t.target.value, t.role.value, t.reason_required,
+                      t.mail)
             for a, t in ENTRY_TRANSITIONS.items()} == {
-        "submit": (["draft", "returned"], "submitted", "journalist", False),
-        "withdraw": (["accepted", "submitted"], "withdrawn", "journalist", False),
-        "accept": (["submitted"], "accepted", "organizer", False),
-        "return": (["submitted"], "returned", "organizer", True),
-        "reject": (["submitted"], "rejected", "organizer", True),
+        "submit": (["draft", "returned"], "submitted", "journalist", False, "entry_receipt"),
+        "withdraw": (["accepted", "submitted"], "withdrawn", "journalist", False, None),
+        "accept": (["submitted"], "accepted", "organizer", False, "entry_accepted"),
+        "return": (["submitted"], "returned", "organizer", True, "entry_returned"),
+        "reject": (["submitted"], "rejected", "organizer", True, "entry_rejected"),
     }
 
 
@@ -91,6 +92,27 @@ def test_limits():
     rules.check_entry_limit(2, 3)
     with pytest.raises(Conflict):
         rules.check_entry_limit(3, 3)
+
+
+def test_a_co_author_over_the_limit_is_named():
+    rules.check_entry_limit(2, 3, co_author="Lê Thị Hoa")
+    with pytest.raises(Conflict) as err:
+        rules.check_entry_limit(3, 3, co_author="Lê Thị Hoa")
+    assert (err.value.field, err.value.params) == ("co_authors", {"name": "Lê Thị Hoa", "n": 3})
+
+
+def test_co_author_addresses_are_distinct_and_not_the_submitters():
+    rules.check_distinct_emails("an@example.vn", ["hoa@example.vn", None, None, "nam@example.vn"])
+    for emails in (["an@example.vn"], ["hoa@example.vn", "hoa@example.vn"]):
+        with pytest.raises(Invalid):
+            rules.check_distinct_emails("an@example.vn", emails)
+
+
+def test_submitting_needs_a_verified_address():
+    rules.check_may_submit(True)
+    with pytest.raises(Forbidden) as err:
+        rules.check_may_submit(False)
+    assert err.value.message == "Please confirm your e-mail address before submitting."
 
 
 def test_url_rules():

@@ -51,7 +51,8 @@ class EntryAuthor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int = Field(foreign_key="entry.id", index=True, ondelete="CASCADE")
     position: int = 0
-    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True,
+                                ondelete="SET NULL")
     full_name: str = Field(max_length=200)
     pen_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320, index=True)

@@ -96,6 +96,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('entry_author', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notified_at', app.db.UTCDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_entry_author_user_id'), ['user_id'], unique=False)
 
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_verified_at', app.db.UTCDateTime(), nullable=True))
@@ -119,6 +120,7 @@ def downgrade() -> None:
         batch_op.drop_column('email_verified_at')
 
     with op.batch_alter_table('entry_author', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_entry_author_user_id'))
         batch_op.drop_column('notified_at')
 
     with op.batch_alter_table('mail_attempt', schema=None) as batch_op:

@@ -39,3 +39,22 @@ def test_placeholders_survive_translation():
     broken = [m.id for m in catalog if m.id and m.string
               and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))]
     assert broken == []
+
+
+def _raw_msgids(text: str) -> list[str]:
+    """Each msgid of a .po file as written (continuation lines joined), duplicates kept."""
+    import re
+
+    ids = []
+    for block in re.findall(r'^msgid ((?:".*"\n)+)', text, re.MULTILINE):
+        ids.append("".join(re.findall(r'"(.*)"', block)))
+    return [i for i in ids if i]
+
+
+def test_no_message_is_translated_twice():
+    """Branches append to the catalog (a union merge): the same msgid twice would silently
+    keep only one of two translations."""
+    from collections import Counter
+
+    text = (ROOT / "app/locale/vi/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    assert [m for m, n in Counter(_raw_msgids(text)).items() if n > 1] == []

@@ -111,6 +111,8 @@ class SignedIn:
     email: str
     full_name: str
     role: str
+    email_verified: bool
+    pending_email: str | None
     web_session_id: int
     csrf_secret: str
 
@@ -128,6 +130,7 @@ def page_user_optional(request: Request, session: SessionDep, now: Now) -> User 
         user = web_session = None
     request.state.signed_in = None if user is None else SignedIn(
         user_id=user.id, email=user.email, full_name=user.full_name, role=user.role,
+        email_verified=user.email_verified, pending_email=user.pending_email,
         web_session_id=web_session.id, csrf_secret=web_session.csrf_secret)
     return user
 

@@ -23,14 +23,15 @@ class Error(BaseModel):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "The request body could not be read, or the address holds a NUL character",
+    400: "The request body could not be read, or the address holds a NUL character, or a "
+         "mailed link has expired, was already used or is not valid",
     401: "Not signed in, or the bearer token is unknown or expired",
     403: "The caller's role or ownership does not allow this",
     404: "No such object, or one the caller may not see",
     409: "Not possible in the object's current state",
     413: "The body is larger than allowed (1 MB, or the category's file size for uploads)",
     415: "A kind of file the category does not accept",
-    429: "Too many failed attempts; try again later",
+    429: "Too many failed attempts or requests; try again after Retry-After seconds",
     507: "The server cannot store the file now (full disk, unwritable folder)",
 }
 

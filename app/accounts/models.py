@@ -59,6 +59,13 @@ class UserCreate(bounds.NFCInput):
     press_card_number: str | None = Field(default=None, max_length=bounds.PRESS_CARD)
 
 
+class UserUpdate(UserProfile):
+    """PATCH /me: only the fields given change (the profile page sends them all)."""
+
+    full_name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=bounds.SHORT_CODE)
+
+
 class UserPublic(UserProfile):
     id: int
     email: str
@@ -93,6 +100,63 @@ class AccountToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# A mailed link's secret as typed or pasted: bounded generously, so that a mangled one is
+# answered "not valid" (400) rather than refused as a malformed field.
+LinkTokenInput = Annotated[str, Field(max_length=bounds.URL)]
+
+
+class LinkConfirm(bounds.NFCInput):
+    token: LinkTokenInput
+
+
+class EmailChange(bounds.NFCInput):
+    email: str = Field(max_length=bounds.EMAIL)
+    password: PasswordInput
+
+
+class PasswordResetRequest(bounds.NFCInput):
+    email: str = Field(max_length=bounds.EMAIL)
+
+
+class PasswordResetConfirm(bounds.NFCInput):
+    token: LinkTokenInput
+    new_password: PasswordInput
+
+
+class InvitationCreate(bounds.NFCInput):
+    email: str = Field(max_length=bounds.EMAIL)
+    full_name: str = Field(max_length=bounds.NAME)
+    role: str = Field(max_length=bounds.SHORT_CODE)
+    # An account with a verified address already holds it: give it the role directly.
+    confirm_existing: bool = False
+
+
+class InvitationAccept(bounds.NFCInput):
+    token: LinkTokenInput
+    password: PasswordInput
+
+
+class InvitationPublic(BaseModel):
+    """An invitation as the organizer sees it. ``status``: ``pending`` (the link works),
+    ``accepted``, ``expired`` (or replaced by a newer one), or ``granted`` (an account with a
+    verified address was given the role directly: no link, so no ``id`` nor ``expires_at``)."""
+
+    id: int | None
+    email: str
+    full_name: str
+    role: str
+    status: str
+    created_at: datetime
+    expires_at: datetime | None
+    user_id: int | None
+
+
+class Accepted(BaseModel):
+    """A request taken on (202): what will happen, in the caller's language."""
+
+    message: str
 
 
 class PasswordChange(bounds.NFCInput):

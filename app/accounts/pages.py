@@ -1,11 +1,23 @@
+from dataclasses import replace
+
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
-from app.accounts import service
-from app.accounts.models import PasswordChange, UserProfile, UserRegister
+from app.accounts import invitations, links, service
+from app.accounts.models import (
+    EmailChange,
+    InvitationAccept,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    UserProfile,
+    UserRegister,
+    UserUpdate,
+)
+from app.accounts.rules import LinkPurpose
 from app.config import get_settings
 from app.deps import FormDep, Now, PageUser, PageUserOptional, SessionDep, page_csrf
-from app.errors import DomainError
+from app.errors import DomainError, TooManyAttempts
 from app.i18n import LANGUAGES
 from app.security import device_token
 from app.web import (
@@ -59,7 +71,7 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
     try:
         data = UserRegister(**{k: form.get(k) or None for k in (*PROFILE_FIELDS, "email")},
                             password=form.get("password") or "")
-        user = service.register(session, data)
+        user = service.register(session, data, now=now)
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         form.pop("password", None)
@@ -74,10 +86,11 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
 
 
 @router.get("/login")
-def login_form(request: Request, user: PageUserOptional, next: str | None = None):
+def login_form(request: Request, user: PageUserOptional, next: str | None = None,
+               reset: int = 0):
     if user is not None:
         return redirect(safe_next(next, "/me"))
-    return render(request, "accounts/login.html", {"next": safe_next(next, "")})
+    return render(request, "accounts/login.html", {"next": safe_next(next, ""), "reset": reset})
 
 
 @router.post("/login")
@@ -122,23 +135,72 @@ def logout(request: Request, session: SessionDep, now: Now):
     return response
 
 
+def _me(request: Request, user, *, status_code: int = 200, **context):
+    """The profile page; ``user`` is the account row, or (after a failed form, whose
+    session was rolled back) the signed-in snapshot's values are enough."""
+    values = {"form": user.model_dump() if hasattr(user, "model_dump") else {},
+              "email_form": {}, **context}
+    response = render(request, "accounts/me.html", values, status_code=status_code)
+    error = context.get("raised")
+    if error is not None:
+        response.headers.update(error.headers)
+    return response
+
+
+def _failed(session, err):
+    message, errors = form_error(session, err)
+    return message, errors, (err if isinstance(err, DomainError) else None)
+
+
 @router.get("/me")
-def profile(request: Request, user: PageUser, welcome: int = 0, saved: int = 0):
-    return render(request, "accounts/me.html",
-                  {"form": user.model_dump(), "welcome": welcome, "saved": saved})
+def profile(request: Request, user: PageUser, welcome: int = 0, saved: int = 0,
+            sent: int = 0):
+    return _me(request, user, welcome=welcome, saved=saved, sent=sent)
 
 
 @router.post("/me")
 def update_profile(request: Request, form: FormDep, user: PageUser, session: SessionDep):
     form = dict(form)
     try:
-        data = UserProfile(**{k: form.get(k) or None for k in PROFILE_FIELDS})
+        data = UserUpdate(**{k: form.get(k) or None for k in PROFILE_FIELDS},
+                          language=_text(form, "language") or None)
         service.update_profile(session, user, data)
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         return render(request, "accounts/me.html",
                       {"error": message, "errors": errors, "form": form}, status_code=422)
-    return redirect("/me?saved=1")
+    response = redirect("/me?saved=1")
+    # The pages follow the language chosen for the account's mails.
+    response.set_cookie(LANG_COOKIE, user.language, max_age=365 * 86400, samesite="lax",
+                        path="/")
+    return response
+
+
+@router.post("/me/verification")
+def request_verification(request: Request, user: PageUser, session: SessionDep, now: Now):
+    try:
+        links.request_verification(session, user, now=now)
+    except DomainError as err:
+        message, _, raised = _failed(session, err)
+        return _me(request, user, verify_error=message,
+                   raised=raised, status_code=err.status_code)
+    return redirect("/me?sent=1")
+
+
+@router.post("/me/email")
+def change_email(request: Request, form: FormDep, user: PageUser, session: SessionDep,
+                 now: Now):
+    email, password = _text(form, "email"), _text(form, "password")
+    try:
+        links.request_email_change(session, user, EmailChange(email=email, password=password),
+                                   now=now)
+    except (DomainError, ValidationError) as err:
+        message, errors, raised = _failed(session, err)
+        status_code = err.status_code if isinstance(err, DomainError) else 422
+        return _me(request, user, email_error=message,
+                   errors=errors, email_form={"email": email}, raised=raised,
+                   status_code=status_code)
+    return redirect("/me?saved=3")
 
 
 @router.post("/me/password")
@@ -163,6 +225,160 @@ def change_password(request: Request, form: FormDep, user: PageUser, session: Se
     )
     response = redirect("/me?saved=2")
     _set_session_cookie(response, token)
+    return response
+
+
+# --- Pages that mailed links open ----------------------------------------------------------
+# GET only shows (mail scanners fetch links); the form on the page, POSTed, uses the link.
+
+def _link_page(request: Request, purpose: LinkPurpose, *, status_code: int = 200,
+               **context):
+    return render(request, "accounts/link.html",
+                  {"purpose": purpose.value, "token": "", **context}, status_code=status_code)
+
+
+def _link_error(request: Request, session, purpose: LinkPurpose, err: DomainError):
+    message, _ = form_error(session, err)
+    return _link_page(request, purpose, link_error=message, status_code=err.status_code)
+
+
+def _now_proved(request: Request, user) -> None:
+    """The header of the page that just proved an address is the signed-in person's as it
+    is now (no "not confirmed" banner), when that person is the account concerned."""
+    person = signed_in(request)
+    if person is not None and person.user_id == user.id:
+        request.state.signed_in = replace(person, email=user.email, email_verified=True,
+                                          pending_email=user.pending_email)
+
+
+def _form_token(form) -> str:
+    return _text(form, "token")
+
+
+@router.get("/verify")
+def verify_form(request: Request, session: SessionDep, now: Now, token: str | None = None):
+    try:
+        user = links.verification_link(session, token, now=now)
+    except DomainError as err:
+        return _link_error(request, session, LinkPurpose.verify_email, err)
+    return _link_page(request, LinkPurpose.verify_email, token=token, email=user.email)
+
+
+@router.post("/verify")
+def verify(request: Request, form: FormDep, session: SessionDep, now: Now):
+    try:
+        user = links.confirm_verification(session, _form_token(form), now=now)
+    except DomainError as err:
+        return _link_error(request, session, LinkPurpose.verify_email, err)
+    _now_proved(request, user)
+    return _link_page(request, LinkPurpose.verify_email, done=True, email=user.email)
+
+
+@router.get("/confirm-email")
+def confirm_email_form(request: Request, session: SessionDep, now: Now,
+                       token: str | None = None):
+    try:
+        user = links.email_change_link(session, token, now=now)
+    except DomainError as err:
+        return _link_error(request, session, LinkPurpose.change_email, err)
+    return _link_page(request, LinkPurpose.change_email, token=token, email=user.pending_email,
+                      old_email=user.email)
+
+
+@router.post("/confirm-email")
+def confirm_email(request: Request, form: FormDep, session: SessionDep, now: Now):
+    try:
+        user = links.confirm_email_change(session, _form_token(form), now=now)
+    except DomainError as err:
+        return _link_error(request, session, LinkPurpose.change_email, err)
+    _now_proved(request, user)
+    return _link_page(request, LinkPurpose.change_email, done=True, email=user.email)
+
+
+@router.get("/forgot-password")
+def forgot_password_form(request: Request, email: str | None = None):
+    return render(request, "accounts/forgot_password.html",
+                  {"form": {"email": (email or "")[:320]}})
+
+
+@router.post("/forgot-password")
+def forgot_password(request: Request, form: FormDep, session: SessionDep, now: Now):
+    email = _text(form, "email")
+    try:
+        links.request_password_reset(session, PasswordResetRequest(email=email), now=now,
+                                     address=_client_ip(request))
+    except (DomainError, ValidationError) as err:
+        message, errors = form_error(session, err)
+        status_code = err.status_code if isinstance(err, DomainError) else 422
+        response = render(request, "accounts/forgot_password.html",
+                          {"error": message, "errors": errors, "form": {"email": email}},
+                          status_code=status_code)
+        if isinstance(err, TooManyAttempts):
+            response.headers.update(err.headers)
+        return response
+    return render(request, "accounts/forgot_password.html", {"sent": True})
+
+
+@router.get("/reset-password")
+def reset_password_form(request: Request, session: SessionDep, now: Now,
+                        token: str | None = None):
+    try:
+        user = links.reset_link(session, token, now=now)
+    except DomainError as err:
+        return _link_error(request, session, LinkPurpose.password_reset, err)
+    return render(request, "accounts/reset_password.html", {"token": token, "email": user.email})
+
+
+@router.post("/reset-password")
+def reset_password(request: Request, form: FormDep, session: SessionDep, now: Now):
+    token, new_password = _form_token(form), _text(form, "new_password")
+    try:
+        data = PasswordResetConfirm(token=token, new_password=new_password)
+        links.reset_password(session, data, now=now)
+    except (DomainError, ValidationError) as err:
+        if isinstance(err, DomainError) and err.status_code == 400:
+            return _link_error(request, session, LinkPurpose.password_reset, err)
+        message, errors = form_error(session, err)
+        user = links.reset_link(session, token, now=now)
+        return render(request, "accounts/reset_password.html",
+                      {"token": token, "email": user.email, "error": message,
+                       "errors": errors}, status_code=422)
+    return redirect("/login?reset=1")
+
+
+@router.get("/invitations/accept")
+def accept_invitation_form(request: Request, session: SessionDep, now: Now,
+                           token: str | None = None):
+    try:
+        invitation = invitations.invitation_link(session, token, now=now)
+    except DomainError as err:
+        return _link_error(request, session, LinkPurpose.invitation, err)
+    return render(request, "accounts/accept_invitation.html",
+                  {"token": token, "invitation": invitation})
+
+
+@router.post("/invitations/accept")
+def accept_invitation(request: Request, form: FormDep, session: SessionDep, now: Now):
+    token, password = _form_token(form), _text(form, "password")
+    try:
+        user = invitations.accept(session, InvitationAccept(token=token, password=password),
+                                  now=now)
+    except (DomainError, ValidationError) as err:
+        if isinstance(err, DomainError) and err.status_code in (400, 409):
+            return _link_error(request, session, LinkPurpose.invitation, err)
+        message, errors = form_error(session, err)
+        invitation = invitations.invitation_link(session, token, now=now)
+        return render(request, "accounts/accept_invitation.html",
+                      {"token": token, "invitation": invitation, "error": message,
+                       "errors": errors}, status_code=422)
+    old = signed_in(request)
+    if old is not None:
+        service.end_web_session(session, old.web_session_id, now=now)
+    cookie = service.start_web_session(
+        session, user, now=now, user_agent=request.headers.get("user-agent"),
+        ip=_client_ip(request))
+    response = redirect("/admin/" if user.role == "organizer" else "/")
+    _set_session_cookie(response, cookie)
     return response
 
 

@@ -1,4 +1,5 @@
-"""Account rules: roles, what a password and an e-mail must be, login throttling."""
+"""Account rules: roles, what a password and an e-mail must be, login throttling, the
+states of mailed links and the limits on the mails a person can cause."""
 
 import math
 import unicodedata
@@ -11,6 +12,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from app.errors import N_, Invalid
+from app.i18n import LANGUAGES
 from app.text import fold, nfc
 
 
@@ -222,3 +224,114 @@ ROLE_LABELS = {
     Role.judge: N_("Judge"),
     Role.organizer: N_("Organizer"),
 }
+
+
+# Mailed links: verification of an address, a new address, a password reset, an invitation.
+
+
+class LinkPurpose(StrEnum):
+    verify_email = "verify_email"
+    change_email = "change_email"
+    password_reset = "password_reset"
+    invitation = "invitation"
+
+
+LINK_TTL = {
+    LinkPurpose.verify_email: timedelta(hours=48),
+    LinkPurpose.change_email: timedelta(hours=48),
+    LinkPurpose.password_reset: timedelta(hours=1),
+    LinkPurpose.invitation: timedelta(days=7),
+}
+
+
+class LinkState(StrEnum):
+    valid = "valid"
+    used = "used"
+    expired = "expired"
+
+
+# A link's secret is 43 characters (security.new_token); anything much longer is not one.
+MAX_LINK_TOKEN = 100
+
+LINK_NOT_VALID = N_("This link is not valid. Please check that you copied the whole address.")
+LINK_MESSAGES = {
+    LinkState.used: N_("This link was already used."),
+    LinkState.expired: N_("This link has expired."),
+}
+
+
+def link_state(*, used_at: datetime | None, expires_at: datetime, now: datetime) -> LinkState:
+    """Used wins over expired: a link opened once says so even after its time is over.
+    A link replaced by a newer one of the same purpose has expired (its ``expires_at`` was
+    brought forward to the moment it was replaced)."""
+    if used_at is not None:
+        return LinkState.used
+    if expires_at <= now:
+        return LinkState.expired
+    return LinkState.valid
+
+
+# Mails a person can cause to be sent are throttled, counted on LoginThrottle rows under
+# their own scope names (one row per key, locked while checked and counted).
+
+
+class MailScope(StrEnum):
+    verification = "verify"      # verification links asked for, per account
+    email_change = "email_chg"   # address changes asked for, per account
+    reset_address = "reset_ip"   # password resets asked for from one network address
+    reset_email = "reset_to"     # password resets asked for one e-mail address
+
+
+@dataclass(frozen=True)
+class SendLimit:
+    """At most ``count`` mails per ``window`` (counted from the first), and at least
+    ``interval`` between two."""
+
+    count: int
+    window: timedelta
+    interval: timedelta = timedelta(0)
+
+
+MAIL_LIMITS = {
+    MailScope.verification: SendLimit(5, timedelta(hours=24), timedelta(seconds=60)),
+    MailScope.email_change: SendLimit(5, timedelta(hours=24), timedelta(seconds=60)),
+    MailScope.reset_address: SendLimit(5, timedelta(hours=1)),
+    MailScope.reset_email: SendLimit(3, timedelta(hours=1)),
+}
+
+
+def sent_in_window(sent: Failures, *, limit: SendLimit, now: datetime) -> Failures:
+    """The mails still counted at ``now`` (a counter row's values, as for failures)."""
+    if sent.first_at is None or now - sent.first_at >= limit.window:
+        return Failures()
+    return sent
+
+
+def send_wait(sent: Failures, *, limit: SendLimit, now: datetime) -> int:
+    """Seconds before one more mail may be sent on this key (0: now)."""
+    sent = sent_in_window(sent, limit=limit, now=now)
+    wait = limit_wait(sent, limit=limit.count, now=now, window=limit.window)
+    if limit.interval and sent.last_at is not None:
+        wait = max(wait, _seconds(sent.last_at + limit.interval - now))
+    return wait
+
+
+def after_send(sent: Failures, *, limit: SendLimit, now: datetime) -> Failures:
+    return after_failure(sent_in_window(sent, limit=limit, now=now), now=now)
+
+
+INVITABLE_ROLES = (Role.judge, Role.organizer)
+
+
+def check_invitable_role(role: str) -> Role:
+    """Invitations bring in judges and organizers; journalists register themselves."""
+    checked = check_role(role)
+    if checked not in INVITABLE_ROLES:
+        raise Invalid(N_("Only judges and organizers are invited."), field="role")
+    return checked
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise Invalid(N_("Unknown language."), field="language")
+    return language

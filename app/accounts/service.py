@@ -18,9 +18,11 @@ from app.accounts.models import (
     UserCreate,
     UserProfile,
     UserRegister,
+    UserUpdate,
     WebSession,
 )
-from app.accounts.rules import Role
+from app import i18n
+from app.accounts.rules import MAIL_LIMITS, Role, ThrottleScope
 from app.audit import service as audit
 from app.config import get_settings
 from app.db import flush_unique, utcnow
@@ -52,10 +54,20 @@ def _new_user(session: Session, data: UserCreate | UserRegister, role: Role) -> 
     return user
 
 
-def register(session: Session, data: UserRegister) -> User:
-    """Anyone may register; a registered account is always a journalist."""
+def register(session: Session, data: UserRegister, *, now: datetime,
+             language: str | None = None) -> User:
+    """Anyone may register; a registered account is always a journalist, with an address
+    still to prove: a verification link is mailed at once, in the language the person
+    registered in (the request's, unless ``language`` is given), which becomes the
+    language of the account's mails."""
+    from app.accounts import links
+
     user = _new_user(session, data, Role.journalist)
+    language = language or i18n.current_language.get()
+    user.language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    session.add(user)
     audit.record(session, actor=user, action="user.register", obj=user)
+    links.send_verification(session, user, now=now)
     return user
 
 
@@ -88,8 +100,16 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def update_profile(session: Session, user: User, data: UserProfile) -> User:
-    values = _clean_profile(data)
+def update_profile(session: Session, user: User, data: UserUpdate) -> User:
+    """Changes the fields given (the profile page gives them all) and the language of the
+    account's mails ("vi" or "en", 422 otherwise)."""
+    given = data.model_fields_set
+    values = {name: clean_line(getattr(data, name)) for name in UserProfile.model_fields
+              if name in given}
+    if "full_name" in values and not values["full_name"]:
+        raise Invalid(N_("Please enter your full name."), field="full_name")
+    if data.language is not None:
+        values["language"] = rules.check_language(data.language)
     changes = audit.diff(user, values)
     for name, value in values.items():
         setattr(user, name, value)
@@ -139,8 +159,9 @@ def _insert_for(session: Session):
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
-def _lock_new_counters(session: Session, keys) -> dict[tuple[str, str], LoginThrottle]:
-    """Create the missing counter rows (an upsert, safe in parallel), then lock all of them."""
+def lock_counters(session: Session, keys) -> dict[tuple[str, str], LoginThrottle]:
+    """Create the missing counter rows (an upsert, safe in parallel), then lock all of them
+    (failed sign-ins here; mails asked for in app.accounts.links)."""
     insert = _insert_for(session)
     for _ in range(3):
         session.exec(
@@ -235,7 +256,7 @@ def authenticate(
         _remember_address(session, user, address, now)
         session.flush()
         return user
-    rows = _lock_new_counters(session, keys)
+    rows = lock_counters(session, keys)
     _check(rows, keys, limits=limits, now=now)
     for scope, counter_key in keys:
         row = rows[(scope, counter_key)]
@@ -251,10 +272,17 @@ def authenticate(
 
 
 def sweep_login_counters(session: Session, *, now: datetime) -> int:
-    """Delete counters idle for longer than the window (they count nothing any more)."""
-    cutoff = now - _limits().window
-    result = session.exec(delete(LoginThrottle).where(col(LoginThrottle.last_at) < cutoff))
-    return result.rowcount
+    """Delete counters idle for longer than their window (they count nothing any more):
+    failed sign-ins after the login window, mails asked for after their own limit's."""
+    windows = [([scope.value for scope in ThrottleScope], _limits().window)]
+    windows += [([scope.value], limit.window) for scope, limit in MAIL_LIMITS.items()]
+    removed = 0
+    for scopes, window in windows:
+        removed += session.exec(
+            delete(LoginThrottle).where(col(LoginThrottle.scope).in_(scopes),
+                                        col(LoginThrottle.last_at) < now - window)
+        ).rowcount
+    return removed
 
 
 def start_web_session(

@@ -35,6 +35,7 @@ from app.mail.models import (
 SUBJECTS = {
     "verify_email": N_("Confirm your e-mail address"),
     "change_email": N_("Confirm your new e-mail address"),
+    "change_email_notice": N_("A new e-mail address was requested for your account"),
     "password_reset": N_("Reset your password"),
     "password_reset_unknown": N_("Password reset requested"),
     "invitation": N_("You are invited to join Giải báo chí as {role}"),

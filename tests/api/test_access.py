@@ -17,11 +17,21 @@ PUBLIC_API = {
     ("GET", "/api/v1/awards"),
     ("GET", "/api/v1/awards/{award_id}"),
     ("GET", "/api/v1/awards/{award_id}/categories"),
+    # Mailed links: the secret in the body is the credential.
+    ("POST", "/api/v1/auth/verification/confirm"),
+    ("POST", "/api/v1/auth/email-change/confirm"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
+    ("POST", "/api/v1/users/invitations/accept"),
 }
 PUBLIC_PAGES = {
     ("GET", "/"), ("GET", "/register"), ("POST", "/register"), ("GET", "/login"),
     ("POST", "/login"), ("POST", "/logout"), ("GET", "/lang/{code}"),
     ("GET", "/awards/{slug}"), ("GET", "/healthz"),
+    # Pages that mailed links open (GET shows, POST uses the link) and the forgotten password.
+    ("GET", "/verify"), ("POST", "/verify"), ("GET", "/confirm-email"), ("POST", "/confirm-email"),
+    ("GET", "/forgot-password"), ("POST", "/forgot-password"), ("GET", "/reset-password"),
+    ("POST", "/reset-password"), ("GET", "/invitations/accept"), ("POST", "/invitations/accept"),
 }
 
 

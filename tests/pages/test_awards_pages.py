@@ -131,13 +131,14 @@ def test_organizer_edits_a_category(client, session):
         "PT", 300, {"A": 1, "B": 1, "C": 1, "KK": 2})
 
 
-def test_organizer_creates_a_judge_account(client, session):
+def test_organizer_invites_a_judge_instead_of_setting_a_password(client, session):
     _organizer(client, session)
-    response = _post(client, "/admin/users", {"email": "gk@example.vn", "password": "mat-khau-8",
-                                              "full_name": "Giám Khảo", "role": "judge"},
+    response = _post(client, "/admin/users/invitations",
+                     {"email": "gk@example.vn", "full_name": "Giám Khảo", "role": "judge"},
                      "/admin/users")
-    assert response.headers["location"] == "/admin/users?created=1"
-    assert "gk@example.vn" in client.get("/admin/users?role=judge").text
+    assert response.headers["location"] == "/admin/users?done=invited"
+    page = client.get("/admin/users?done=invited").text
+    assert "Đã gửi lời mời." in page and "gk@example.vn" in page
 
 
 def test_audit_page_shows_the_status_change_with_its_reason(client, session):

@@ -55,7 +55,8 @@ def test_parallel_registrations_of_one_email_make_one_account(real_engine):
         email = ["phongvien1@giaibao.vn", "PhongVien1@GiaiBao.VN",
                  "ｐｈｏｎｇｖｉｅｎ１＠ｇｉａｉｂａｏ．ｖｎ"][i % 3]
         return service.register(session, UserRegister(email=email, password="mat-khau-an-toan",
-                                                      full_name=f"Tác giả {i}")).id
+                                                      full_name=f"Tác giả {i}"),
+                                now=NOW).id
 
     outcomes = _in_parallel(real_engine, register)
     ids = [o for o in outcomes if isinstance(o, int)]

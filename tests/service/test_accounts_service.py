@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
 def _register(session, email="phongvien@example.vn", **over):
     data = dict(email=email, password="mat-khau-8", full_name="  Nguyễn   Văn An ")
     data.update(over)
-    return service.register(session, UserRegister(**data))
+    return service.register(session, UserRegister(**data), now=NOW)
 
 
 def test_register_makes_a_journalist_with_an_argon2id_hash(session):

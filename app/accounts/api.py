@@ -189,10 +189,11 @@ def list_invitations(organizer: ApiOrganizer, session: SessionDep, page: PagePar
     return items
 
 
-@router.post("/users/invitations/accept", response_model=UserPublic)
+@router.post("/users/invitations/accept", response_model=UserPublic, responses=errors(409))
 def accept_invitation(data: InvitationAccept, session: SessionDep, now: Now):
     """The invitee's account (verified, with the invited role); 400 bad link; 422 weak
-    password (the link still works)."""
+    password (the link still works); 409 only when an account registered the address at
+    this very moment."""
     return invitations.accept(session, data, now=now)
 
 

@@ -50,6 +50,16 @@ def test_an_entry_is_the_authors_view_or_the_organizers(schema):
     ("get", "/outbox", ["200", "400", "401", "403", "422"]),
     ("get", "/outbox/{mail_id}", ["200", "400", "401", "403", "404", "422"]),
     ("post", "/outbox/{mail_id}/resend", ["200", "400", "401", "403", "404", "409", "422"]),
+    ("post", "/auth/verification", ["202", "400", "401", "409", "429"]),
+    ("post", "/auth/verification/confirm", ["200", "400", "413", "422"]),
+    ("post", "/auth/password-reset", ["202", "400", "413", "422", "429"]),
+    ("post", "/auth/password-reset/confirm", ["200", "400", "413", "422"]),
+    ("post", "/me/email", ["202", "400", "401", "409", "413", "422", "429"]),
+    ("post", "/auth/email-change/confirm", ["200", "400", "409", "413", "422"]),
+    ("post", "/users/invitations", ["201", "400", "401", "403", "409", "413", "422"]),
+    ("post", "/users/invitations/accept", ["200", "400", "409", "413", "422"]),
+    ("post", "/users/invitations/{invitation_id}/resend", ["201", "400", "401", "403", "404",
+                                                           "409", "422"]),
 ])
 def test_each_route_declares_the_errors_it_answers(schema, method, path, codes):
     responses = _responses(schema, method, path)
@@ -62,7 +72,8 @@ def test_each_route_declares_the_errors_it_answers(schema, method, path, codes):
 
 def test_lists_declare_their_total_and_files_their_types(schema):
     for path in ("/users", "/awards", "/awards/{award_id}/categories", "/me/entries",
-                 "/awards/{award_id}/entries", "/audit", "/outbox"):
+                 "/awards/{award_id}/entries", "/audit", "/outbox",
+                 "/users/invitations"):
         headers = _responses(schema, "get", path)["200"]["headers"]
         assert headers["X-Total-Count"]["required"] is True
     download = _responses(schema, "get", "/files/{file_id}")["200"]["content"]

@@ -11,6 +11,8 @@ from tests.live import live_server as live_server_process
 CHROMIUM = os.environ.get("GIAIBAO_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ORGANIZER = ("btc-e2e@example.vn", "mat-khau-e2e", "Ban Tổ Chức")
+# The running test server (its database, for reading the outbox), by name.
+SERVERS = {}
 
 
 def pytest_collection_modifyitems(items):
@@ -22,6 +24,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def live():
     with live_server_process("e2e") as server:
+        SERVERS["e2e"] = server
         server.cli("create-user", "--email", ORGANIZER[0], "--password", ORGANIZER[1],
                    "--name", ORGANIZER[2], "--role", "organizer")
         yield server

@@ -34,13 +34,6 @@ from app.text import clean_line
 PORTAL = "Giải báo chí"
 PURPOSE = LinkPurpose.invitation
 
-STATUS_LABELS = {
-    "pending": N_("Waiting"),
-    "accepted": N_("Accepted"),
-    "expired": N_("Expired"),
-    "granted": N_("Role given"),
-}
-
 
 class NeedsConfirmation(Conflict):
     """An account with a verified address holds the invited address: the organizer must

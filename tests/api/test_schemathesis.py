@@ -32,8 +32,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlmodel import Session
 
+from app.accounts import invitations
 from app.accounts import service as accounts
-from app.accounts.models import User
+from app.accounts.models import InvitationCreate, User
 from app.accounts.rules import Role
 from app.config import get_settings
 from app.db import make_engine
@@ -105,6 +106,9 @@ def _seed(session: Session) -> dict:
     mails = [queue_mail(session, user=author), queue_mail(session, user=judge, secret=True,
                                                           status="failed", attempts=1,
                                                           last_error="550 No such user")]
+    invitation = invitations.invite(
+        session, InvitationCreate(email="gk-moi@example.vn", full_name="Giám Khảo Mới",
+                                  role=Role.judge), actor=organizer, now=datetime.now(UTC))
     return {
         "users": {Role.organizer: organizer.id, Role.judge: judge.id, Role.journalist: author.id},
         "path_parameters": {
@@ -113,6 +117,7 @@ def _seed(session: Session) -> dict:
             "entry_id": [entry.id for entry in entries],
             "file_id": [file_id for _, file_id in files],
             "mail_id": [mail.id for mail in mails],
+            "invitation_id": [invitation.id],
         },
         # A file belongs to one entry: both ids together.
         "files": files,

@@ -31,7 +31,6 @@ from app.mail import service as mail
 from app.security import hash_password
 from app.text import clean_line
 
-PORTAL = "Giải báo chí"
 PURPOSE = LinkPurpose.invitation
 
 
@@ -86,8 +85,7 @@ def invite(session: Session, data: InvitationCreate, *, actor: User,
                user_id=existing.id if existing is not None else None, context={
                    "url": mail.link(links.PAGES[PURPOSE], token=secret),
                    "days": LINK_TTL[PURPOSE].days, "role": _role_label(role, lang),
-                   "inviter": actor.full_name, "full_name": full_name,
-                   "award_or_portal": PORTAL})
+                   "inviter": actor.full_name, "full_name": full_name})
     audit.record(session, actor=actor, action="user.invite", obj=row,
                  changes={"email": email, "role": role})
     return public(row, now=now)

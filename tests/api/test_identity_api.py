@@ -9,7 +9,7 @@ from app.mail.models import Mail
 from tests.factories import PASSWORD, api_headers, make_user
 
 NEW_PASSWORD = "mot-mat-khau-moi-rat-dai"
-NOT_VALID = "Liên kết này không hợp lệ. Vui lòng kiểm tra bạn đã sao chép đầy đủ địa chỉ."
+NOT_VALID = "Đường dẫn này không hợp lệ. Vui lòng kiểm tra bạn đã sao chép đầy đủ địa chỉ."
 
 
 def _mails(session, template=None):
@@ -43,7 +43,7 @@ def test_confirming_a_verification_link_answers_the_verified_user(client, sessio
     assert (response.json()["email"], response.json()["email_verified"]) == (
         "tacgia@example.vn", True)
     again = client.post("/api/v1/auth/verification/confirm", json={"token": token})
-    assert (again.status_code, again.json()) == (400, {"detail": "Liên kết này đã được sử dụng."})
+    assert (again.status_code, again.json()) == (400, {"detail": "Đường dẫn này đã được sử dụng."})
 
 
 def test_a_tampered_verification_link_is_400(client):
@@ -56,7 +56,7 @@ def test_asking_for_a_new_verification_link_is_202_then_429(client, session):
     headers = api_headers(client, user)
     response = client.post("/api/v1/auth/verification", headers=headers)
     assert (response.status_code, response.json()) == (
-        202, {"message": "Chúng tôi đã gửi một liên kết xác nhận mới tới a@example.vn."})
+        202, {"message": "Chúng tôi đã gửi một đường dẫn xác nhận mới tới a@example.vn."})
     again = client.post("/api/v1/auth/verification", headers=headers)
     assert again.status_code == 429
     assert 0 < int(again.headers["retry-after"]) <= 60
@@ -117,8 +117,8 @@ def test_changing_to_a_taken_address_is_409_and_a_wrong_password_422(client, ses
         422, {"detail": "Mật khẩu hiện tại không đúng."})
 
 
-RESET_SENT = ("Nếu có tài khoản dùng địa chỉ này, chúng tôi đã gửi tới đó một liên kết để đặt "
-              "mật khẩu mới. Liên kết có hiệu lực trong một giờ.")
+RESET_SENT = ("Nếu có tài khoản dùng địa chỉ này, chúng tôi đã gửi tới đó một đường dẫn để đặt "
+              "mật khẩu mới. Đường dẫn có hiệu lực trong một giờ.")
 
 
 def test_password_reset_answers_the_same_whether_or_not_the_address_exists(client, session):
@@ -159,7 +159,7 @@ def test_password_reset_confirm_revokes_every_token(client, session):
     assert api_headers(client, user, NEW_PASSWORD)
     reused = client.post("/api/v1/auth/password-reset/confirm",
                          json={"token": token, "new_password": NEW_PASSWORD + "2"})
-    assert (reused.status_code, reused.json()) == (400, {"detail": "Liên kết này đã được sử dụng."})
+    assert (reused.status_code, reused.json()) == (400, {"detail": "Đường dẫn này đã được sử dụng."})
 
 
 def test_invitation_created_listed_resent_and_accepted(client, session):
@@ -181,7 +181,7 @@ def test_invitation_created_listed_resent_and_accepted(client, session):
     first, second = _mails(session, "invitation")
     old = client.post("/api/v1/users/invitations/accept",
                       json={"token": _token(first), "password": NEW_PASSWORD})
-    assert (old.status_code, old.json()) == (400, {"detail": "Liên kết này đã hết hạn."})
+    assert (old.status_code, old.json()) == (400, {"detail": "Đường dẫn này đã hết hạn."})
     accepted = client.post("/api/v1/users/invitations/accept",
                            json={"token": _token(second), "password": NEW_PASSWORD})
     assert accepted.status_code == 200

@@ -65,7 +65,7 @@ def test_forgotten_password_is_reset_from_the_mailed_link(page, outbox):
     page.goto("/login")
     page.get_by_role("link", name="Quên mật khẩu?").click()
     page.get_by_label("E-mail").fill(email)
-    page.get_by_role("button", name="Gửi liên kết cho tôi").click()
+    page.get_by_role("button", name="Gửi đường dẫn cho tôi").click()
     expect(page.get_by_text("Nếu có tài khoản dùng địa chỉ này")).to_be_visible()
 
     page.goto(outbox(email, "password_reset"))

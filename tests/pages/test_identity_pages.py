@@ -13,7 +13,7 @@ from tests.conftest import RequestClient, csrf_from
 from tests.factories import PASSWORD, make_user, page_login
 
 NEW_PASSWORD = "mot-mat-khau-moi-rat-dai"
-BANNER = "chưa được xác nhận: hãy mở liên kết chúng tôi đã gửi"
+BANNER = "chưa được xác nhận: hãy mở đường dẫn chúng tôi đã gửi"
 
 
 def _mails(session, template=None):
@@ -79,7 +79,7 @@ def test_a_reused_link_says_so_and_offers_a_new_one(client, session):
     other = RequestClient(client.app, session)
     again = other.get(f"/verify?token={token}")
     assert again.status_code == 400
-    assert "Liên kết này đã được sử dụng." in again.text
+    assert "Đường dẫn này đã được sử dụng." in again.text
     assert 'href="/login?next=/me"' in again.text
 
 
@@ -89,7 +89,7 @@ def test_an_expired_link_offers_the_resend_button_to_its_unverified_owner(client
     _expire_links(session)
     page = client.get(f"/verify?token={token}")
     assert page.status_code == 400
-    assert "Liên kết này đã hết hạn." in page.text
+    assert "Đường dẫn này đã hết hạn." in page.text
     assert page.text.count('action="/me/verification"') == 2  # the banner and the offer
     assert session.exec(select(User)).one().email_verified is False
 
@@ -99,7 +99,7 @@ def test_a_tampered_link_posted_changes_nothing(client, session):
     token = _token(_mails(session)[0])
     response = _post(client, "/verify", {"token": token[:-2] + "xx"}, "/me")
     assert response.status_code == 400
-    assert "Liên kết này không hợp lệ." in response.text
+    assert "Đường dẫn này không hợp lệ." in response.text
     assert session.exec(select(User)).one().email_verified is False
 
 
@@ -119,7 +119,7 @@ def test_resend_from_the_banner_then_too_soon(client, session):
     page_login(client, make_user(session, email="a@example.vn", verified=False))
     response = _post(client, "/me/verification", {}, "/")
     assert response.headers["location"] == "/me?sent=1"
-    assert "Chúng tôi đã gửi một liên kết xác nhận mới tới a@example.vn." in client.get(
+    assert "Chúng tôi đã gửi một đường dẫn xác nhận mới tới a@example.vn." in client.get(
         "/me?sent=1").text
     again = _post(client, "/me/verification", {}, "/me")
     assert again.status_code == 429
@@ -183,7 +183,7 @@ def test_a_wrong_password_keeps_the_address_form_with_its_value(client, session)
 
 # --- Password reset -------------------------------------------------------------------------------
 
-SENT = "Nếu có tài khoản dùng địa chỉ này, chúng tôi đã gửi tới đó một liên kết"
+SENT = "Nếu có tài khoản dùng địa chỉ này, chúng tôi đã gửi tới đó một đường dẫn"
 
 
 def test_login_page_links_to_the_forgotten_password(client):
@@ -230,7 +230,7 @@ def test_reset_from_the_mailed_link_signs_everything_out(client, session):
     assert "Mật khẩu của bạn đã được thay đổi. Vui lòng đăng nhập bằng mật khẩu mới." in login
     page_login(client, user, NEW_PASSWORD)
     again = client.get(f"/reset-password?token={token}")
-    assert again.status_code == 400 and "Liên kết này đã được sử dụng." in again.text
+    assert again.status_code == 400 and "Đường dẫn này đã được sử dụng." in again.text
     assert 'href="/forgot-password"' in again.text
 
 
@@ -256,7 +256,7 @@ def test_an_expired_reset_link_offers_a_new_one(client, session):
     _expire_links(session)
     page = client.get(f"/reset-password?token={token}")
     assert page.status_code == 400
-    assert "Liên kết này đã hết hạn." in page.text and "Yêu cầu liên kết mới" in page.text
+    assert "Đường dẫn này đã hết hạn." in page.text and "Yêu cầu đường dẫn mới" in page.text
 
 
 # --- Invitations -------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ def test_resend_from_the_console_ends_the_old_link(client, session):
     old, new = _mails(session)
     client.cookies.clear()
     page = client.get(f"/invitations/accept?token={_token(old)}")
-    assert page.status_code == 400 and "Liên kết này đã hết hạn." in page.text
+    assert page.status_code == 400 and "Đường dẫn này đã hết hạn." in page.text
     assert "Vui lòng đề nghị Ban tổ chức gửi cho bạn lời mời mới." in page.text
     assert client.get(f"/invitations/accept?token={_token(new)}").status_code == 200
 

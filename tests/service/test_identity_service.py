@@ -68,7 +68,7 @@ def test_registration_mails_a_verification_link_in_the_registrants_language(sess
 def test_registration_in_vietnamese_mails_in_vietnamese(session):
     _register(session)
     [mail] = mails(session)
-    assert (mail.language, mail.subject) == ("vi", "Xác nhận địa chỉ e-mail")
+    assert (mail.language, mail.subject) == ("vi", "Xác nhận địa chỉ e-mail của bạn")
     assert "Kính gửi Trần Thị Bích," in mail.text
 
 
@@ -358,7 +358,7 @@ def test_an_invitation_is_mailed_and_accepted_into_a_verified_account(session):
     [mail] = mails(session)
     assert (mail.to, mail.template, mail.language, mail.secret, mail.subject) == (
         "gk@example.vn", "invitation", "vi", True,
-        "Bạn được mời tham gia Giải báo chí với vai trò Giám khảo")
+        "Trân trọng mời bạn tham gia Giải báo chí với vai trò Giám khảo")
     assert "Ban Tổ Chức mời bạn" in mail.text and "7 ngày" in mail.text
     assert "http://127.0.0.1:8000/invitations/accept?token=" in mail.text
     user = invitations.accept(session, InvitationAccept(token=token_in(mail),
@@ -478,7 +478,7 @@ def test_mails_follow_the_language_of_the_account(session):
     service.update_profile(session, user, UserUpdate(language="vi"))
     links.request_verification(session, user, now=NOW + timedelta(minutes=2))
     assert [(m.language, m.subject) for m in mails(session)] == [
-        ("en", "Confirm your e-mail address"), ("vi", "Xác nhận địa chỉ e-mail")]
+        ("en", "Confirm your e-mail address"), ("vi", "Xác nhận địa chỉ e-mail của bạn")]
 
 
 def test_an_unknown_language_is_refused(session):

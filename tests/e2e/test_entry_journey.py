@@ -79,5 +79,5 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, confirm_a
     page.get_by_label("Tóm tắt nội dung").fill("Đăng trên số 1234, trang 5.")
     page.get_by_role("button", name="Lưu thay đổi").click()
     expect(page.get_by_text("Đã lưu thay đổi.")).to_be_visible()
-    page.get_by_role("button", name="Gửi lại").click()
+    page.get_by_role("button", name="Gửi lại", exact=True).click()
     expect(page.get_by_text("Đã gửi tác phẩm, mã tác phẩm là BDT-001.")).to_be_visible()

@@ -105,6 +105,18 @@ class SmtpSink:
                                           timeout=timeout)
         return self.received
 
+    def mail_to(self, to: str, subject: str = "", timeout: float = 15) -> Received:
+        """The newest message to ``to`` whose subject contains ``subject``, waiting for it."""
+        def found() -> Received | None:
+            return next((m for m in reversed(self.handler.received)
+                         if m.to == to and subject in m.subject), None)
+
+        with self.handler.arrived:
+            self.handler.arrived.wait_for(lambda: found() is not None, timeout=timeout)
+            message = found()
+        assert message is not None, f"no mail to {to} about {subject!r} arrived"
+        return message
+
     def settings(self) -> dict:
         """The GIAIBAO_SMTP_* settings that point at this sink."""
         return {"smtp_host": "127.0.0.1", "smtp_port": self.port}

@@ -11,8 +11,6 @@ from tests.live import live_server as live_server_process
 CHROMIUM = os.environ.get("GIAIBAO_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ORGANIZER = ("btc-e2e@example.vn", "mat-khau-e2e", "Ban Tổ Chức")
-# The running test server (its database, for reading the outbox), by name.
-SERVERS = {}
 
 
 def pytest_collection_modifyitems(items):
@@ -22,9 +20,19 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def live():
-    with live_server_process("e2e") as server:
-        SERVERS["e2e"] = server
+def mailbox():
+    """The SMTP server the test server's sender delivers to: the journeys read their mails
+    (verification, reset, receipt) from what really arrived here."""
+    from tests.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def live(mailbox):
+    with live_server_process("e2e", smtp_host="127.0.0.1", smtp_port=mailbox.port,
+                             mail_poll_seconds=1) as server:
         server.cli("create-user", "--email", ORGANIZER[0], "--password", ORGANIZER[1],
                    "--name", ORGANIZER[2], "--role", "organizer")
         yield server
@@ -35,29 +43,13 @@ def live_server(live):
     return live.base
 
 
-@pytest.fixture
-def confirm_address(live):
-    """Marks an address as proven in the server's database, as opening the mailed
-    verification link does (that link's own journey is tested with the accounts)."""
-    from datetime import UTC, datetime
+def link_in(text: str) -> str:
+    """The path and query of the secret link in a mail's text (the server's own address)."""
+    import re
+    from urllib.parse import urlsplit
 
-    from sqlmodel import Session, select
-
-    from app.accounts.models import User
-    from app.db import make_engine
-    from app.entries.service import link_co_author_accounts
-
-    def confirm(email: str) -> None:
-        engine = make_engine(live.database_url)
-        with Session(engine) as session:
-            user = session.exec(select(User).where(User.email == email)).one()
-            user.email_verified_at = datetime.now(UTC)
-            session.add(user)
-            link_co_author_accounts(session, user)
-            session.commit()
-        engine.dispose()
-
-    return confirm
+    url = urlsplit(re.search(r"https?://\S+token=\S+", text).group(0))
+    return f"{url.path}?{url.query}"
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""The submission journey in a real browser: entry, upload with progress and receipt, submit,
-return by the organizer, fix and resubmit."""
+"""The submission journey in a real browser: the address verified from the mailed link, entry,
+upload with progress and receipt, submit and the receipt mail, return by the organizer (and
+its mail), fix and resubmit."""
 
 import hashlib
 import re
@@ -7,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from app.samples import pdf
-from tests.e2e.conftest import ORGANIZER
+from tests.e2e.conftest import ORGANIZER, link_in
 
 
 def _log_in(page, email, password):
@@ -17,7 +18,7 @@ def _log_in(page, email, password):
     page.get_by_role("button", name="Đăng nhập").click()
 
 
-def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, confirm_address):
+def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, mailbox):
     email = f"tacgia-{open_award['id']}@example.vn"
     page.goto("/register")
     page.get_by_label("E-mail").fill(email)
@@ -25,7 +26,9 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, confirm_a
     page.get_by_label("Họ và tên").fill("Phan Thị Thu")
     page.get_by_role("button", name="Đăng ký").click()
     expect(page.get_by_text("Chào mừng!")).to_be_visible()
-    confirm_address(email)
+    page.goto(link_in(mailbox.mail_to(email, "Xác nhận địa chỉ e-mail").text))
+    page.get_by_role("button", name="Xác nhận địa chỉ e-mail của tôi").click()
+    expect(page.get_by_text(f"Cảm ơn bạn: địa chỉ {email} đã được xác nhận.")).to_be_visible()
 
     page.goto(f"/awards/{open_award['slug']}")
     page.get_by_role("link", name="Gửi tác phẩm dự giải").click()
@@ -59,6 +62,12 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, confirm_a
     expect(page.get_by_text("Đã gửi tác phẩm, mã tác phẩm là BDT-001.")).to_be_visible()
     expect(page.locator(".entry-code")).to_have_text("BDT-001")
     entry_url = page.url.split("?")[0]
+    receipt_mail = mailbox.mail_to(email, "Biên nhận tác phẩm dự giải BDT-001")
+    assert receipt_mail.subject == ("Biên nhận tác phẩm dự giải BDT-001: Người đảng viên giữa "
+                                    "đại ngàn")
+    assert hashlib.sha256(data).hexdigest() in receipt_mail.text
+    assert "Người đảng viên.pdf" in receipt_mail.text
+    assert entry_url in receipt_mail.text
 
     page.get_by_role("button", name="Đăng xuất").click()
     _log_in(page, *ORGANIZER[:2])
@@ -69,6 +78,9 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, confirm_a
     page.get_by_label("Lý do").fill("Đề nghị ghi rõ số báo, trang đăng.")
     page.get_by_role("button", name="Trả lại để bổ sung").click()
     expect(page.get_by_text("Đã ghi nhận kết quả sơ duyệt.")).to_be_visible()
+
+    returned_mail = mailbox.mail_to(email, "trả lại")
+    assert "Đề nghị ghi rõ số báo, trang đăng." in returned_mail.text
 
     page.get_by_role("button", name="Đăng xuất").click()
     _log_in(page, email, "mat-khau-8")

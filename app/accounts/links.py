@@ -170,7 +170,9 @@ def send_verification(session: Session, user: User, *, now: datetime) -> None:
     """Mails the account a link proving its address (at registration, or asked again)."""
     purpose = LinkPurpose.verify_email
     secret, _ = issue(session, purpose=purpose, email=user.email, user=user, now=now)
-    mail.queue_for_user(session, user, template="verify_email", now=now, context={
+    # Secret like every link that proves or opens an account: masked in the outbox outside
+    # development, so that nobody reading the outbox can prove an address they do not own.
+    mail.queue_for_user(session, user, template="verify_email", now=now, secret=True, context={
         "url": mail.link(PAGES[purpose], token=secret), "hours": _hours(purpose)})
 
 
@@ -230,9 +232,9 @@ def request_email_change(session: Session, user: User, data: EmailChange, *,
     session.add(user)
     purpose = LinkPurpose.change_email
     secret, _ = issue(session, purpose=purpose, email=new, user=user, now=now)
-    mail.queue_for_user(session, user, template="change_email", to=new, now=now, context={
-        "url": mail.link(PAGES[purpose], token=secret), "hours": _hours(purpose),
-        "new_email": new})
+    mail.queue_for_user(session, user, template="change_email", to=new, now=now, secret=True,
+                        context={"url": mail.link(PAGES[purpose], token=secret),
+                                 "hours": _hours(purpose), "new_email": new})
     mail.queue_for_user(session, user, template="change_email_notice", now=now, context={
         "new_email": new, "url": mail.link("/me")})
     audit.record(session, actor=user, action="user.email_change_requested", obj=user,

@@ -56,7 +56,7 @@ def test_registration_mails_a_verification_link_in_the_registrants_language(sess
     assert (user.email_verified, user.language) == (False, "en")
     [mail] = mails(session)
     assert (mail.to, mail.template, mail.language, mail.subject, mail.user_id, mail.secret) == (
-        "tacgia@example.vn", "verify_email", "en", "Confirm your e-mail address", user.id, False)
+        "tacgia@example.vn", "verify_email", "en", "Confirm your e-mail address", user.id, True)
     assert f"http://127.0.0.1:8000/verify?token={token_in(mail)}" in mail.text
     assert "expires in 48 hours" in mail.text
     row = session.exec(select(AccountToken)).one()

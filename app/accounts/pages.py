@@ -135,11 +135,16 @@ def logout(request: Request, session: SessionDep, now: Now):
     return response
 
 
-def _me(request: Request, user, *, status_code: int = 200, **context):
-    """The profile page; ``user`` is the account row, or (after a failed form, whose
-    session was rolled back) the signed-in snapshot's values are enough."""
-    values = {"form": user.model_dump() if hasattr(user, "model_dump") else {},
-              "email_form": {}, **context}
+def _saved_profile(user) -> dict:
+    """The account's saved values, read before an action that may fail: a failed action
+    rolls the session back and expires the row, and the page shown again must still hold
+    them (an empty form saved again would erase the profile)."""
+    return user.model_dump()
+
+
+def _me(request: Request, profile: dict, *, status_code: int = 200, **context):
+    """The profile page with the account's saved values (``_saved_profile``)."""
+    values = {"form": profile, "email_form": {}, **context}
     response = render(request, "accounts/me.html", values, status_code=status_code)
     error = context.get("raised")
     if error is not None:
@@ -155,7 +160,7 @@ def _failed(session, err):
 @router.get("/me")
 def profile(request: Request, user: PageUser, welcome: int = 0, saved: int = 0,
             sent: int = 0):
-    return _me(request, user, welcome=welcome, saved=saved, sent=sent)
+    return _me(request, _saved_profile(user), welcome=welcome, saved=saved, sent=sent)
 
 
 @router.post("/me")
@@ -178,11 +183,12 @@ def update_profile(request: Request, form: FormDep, user: PageUser, session: Ses
 
 @router.post("/me/verification")
 def request_verification(request: Request, user: PageUser, session: SessionDep, now: Now):
+    profile = _saved_profile(user)
     try:
         links.request_verification(session, user, now=now)
     except DomainError as err:
         message, _, raised = _failed(session, err)
-        return _me(request, user, verify_error=message,
+        return _me(request, profile, verify_error=message,
                    raised=raised, status_code=err.status_code)
     return redirect("/me?sent=1")
 
@@ -191,13 +197,14 @@ def request_verification(request: Request, user: PageUser, session: SessionDep, 
 def change_email(request: Request, form: FormDep, user: PageUser, session: SessionDep,
                  now: Now):
     email, password = _text(form, "email"), _text(form, "password")
+    profile = _saved_profile(user)
     try:
         links.request_email_change(session, user, EmailChange(email=email, password=password),
                                    now=now)
     except (DomainError, ValidationError) as err:
         message, errors, raised = _failed(session, err)
         status_code = err.status_code if isinstance(err, DomainError) else 422
-        return _me(request, user, email_error=message,
+        return _me(request, profile, email_error=message,
                    errors=errors, email_form={"email": email}, raised=raised,
                    status_code=status_code)
     return redirect("/me?saved=3")
@@ -208,6 +215,7 @@ def change_password(request: Request, form: FormDep, user: PageUser, session: Se
                     now: Now):
     current_password, new_password = (_text(form, n) for n in ("current_password",
                                                                 "new_password"))
+    profile = _saved_profile(user)
     try:
         service.change_password(
             session, user,
@@ -217,7 +225,7 @@ def change_password(request: Request, form: FormDep, user: PageUser, session: Se
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         return render(request, "accounts/me.html",
-                      {"password_error": message, "errors": errors, "form": user.model_dump()},
+                      {"password_error": message, "errors": errors, "form": profile},
                       status_code=422)
     # Every session ended with the change; this browser gets a fresh one.
     token = service.start_web_session(

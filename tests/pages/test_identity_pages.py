@@ -181,6 +181,21 @@ def test_a_wrong_password_keeps_the_address_form_with_its_value(client, session)
     assert _mails(session) == []
 
 
+def test_a_refused_form_on_the_profile_page_keeps_the_saved_profile(client, session):
+    """A failed action rolls the request back: the page shown again still holds the saved
+    profile (an empty form, saved again, would have erased it)."""
+    page_login(client, make_user(session, email="cu@example.vn", full_name="Lê Thị Hoa",
+                                 pen_name="Hoa Lê", phone="0912345678", language="en",
+                                 organization="Báo Ninh Thuận"))
+    for path, data in (("/me/email", {"email": "moi@example.vn", "password": "sai"}),
+                       ("/me/password", {"current_password": "sai",
+                                         "new_password": "mat-khau-moi-an-toan"})):
+        text = _post(client, path, data, "/me").text
+        for value in ("Lê Thị Hoa", "Hoa Lê", "0912345678", "Báo Ninh Thuận"):
+            assert f'value="{value}"' in text, (path, value)
+        assert '<option value="en" lang="en" selected>' in text, path
+
+
 # --- Password reset -------------------------------------------------------------------------------
 
 SENT = "Nếu có tài khoản dùng địa chỉ này, chúng tôi đã gửi tới đó một đường dẫn"

@@ -41,9 +41,9 @@ class NeedsConfirmation(Conflict):
 
 
 def public(row: AccountToken, *, now: datetime) -> InvitationPublic:
-    state = rules.link_state(used_at=row.used_at, expires_at=row.expires_at, now=now)
     status = {LinkState.valid: "pending", LinkState.used: "accepted",
-              LinkState.expired: "expired"}[state]
+              LinkState.expired: "expired",
+              LinkState.replaced: "replaced"}[links.state_of(row, now=now)]
     return InvitationPublic(id=row.id, email=row.email, full_name=row.full_name or "",
                             role=row.role or "", status=status, created_at=row.created_at,
                             expires_at=row.expires_at, user_id=row.user_id)

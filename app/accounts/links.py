@@ -73,6 +73,12 @@ def issue(session: Session, *, purpose: LinkPurpose, email: str, now: datetime,
     return secret, row
 
 
+def state_of(row: AccountToken, *, now: datetime) -> LinkState:
+    return rules.link_state(used_at=row.used_at, expires_at=row.expires_at, now=now,
+                            created_at=row.created_at,
+                            lifetime=LINK_TTL[LinkPurpose(row.purpose)])
+
+
 def not_valid() -> BadRequest:
     return BadRequest(rules.LINK_NOT_VALID, field="token")
 
@@ -90,7 +96,7 @@ def open_link(session: Session, token: str | None, purpose: LinkPurpose, *,
     ).first()
     if row is None:
         raise not_valid()
-    state = rules.link_state(used_at=row.used_at, expires_at=row.expires_at, now=now)
+    state = state_of(row, now=now)
     if state is not LinkState.valid:
         raise BadRequest(rules.LINK_MESSAGES[state], field="token")
     return row
@@ -108,7 +114,7 @@ def use_link(session: Session, row: AccountToken, *, now: datetime) -> None:
     )
     if result.rowcount != 1:
         session.refresh(row)
-        state = rules.link_state(used_at=row.used_at, expires_at=row.expires_at, now=now)
+        state = state_of(row, now=now)
         raise BadRequest(rules.LINK_MESSAGES.get(state, rules.LINK_NOT_VALID), field="token")
 
 

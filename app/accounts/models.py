@@ -140,7 +140,7 @@ class InvitationAccept(bounds.NFCInput):
 
 class InvitationPublic(BaseModel):
     """An invitation as the organizer sees it. ``status``: ``pending`` (the link works),
-    ``accepted``, ``expired`` (or replaced by a newer one), or ``granted`` (an account with a
+    ``accepted``, ``expired``, ``replaced`` (by a newer one), or ``granted`` (an account with a
     verified address was given the role directly: no link, so no ``id`` nor ``expires_at``)."""
 
     id: int | None

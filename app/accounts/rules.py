@@ -248,6 +248,7 @@ class LinkState(StrEnum):
     valid = "valid"
     used = "used"
     expired = "expired"
+    replaced = "replaced"
 
 
 # A link's secret is 43 characters (security.new_token); anything much longer is not one.
@@ -257,16 +258,24 @@ LINK_NOT_VALID = N_("This link is not valid. Please check that you copied the wh
 LINK_MESSAGES = {
     LinkState.used: N_("This link was already used."),
     LinkState.expired: N_("This link has expired."),
+    LinkState.replaced: N_("This link was replaced by a newer one: please use the link in the "
+                           "most recent mail."),
 }
 
 
-def link_state(*, used_at: datetime | None, expires_at: datetime, now: datetime) -> LinkState:
+def link_state(*, used_at: datetime | None, expires_at: datetime, now: datetime,
+               created_at: datetime | None = None,
+               lifetime: timedelta | None = None) -> LinkState:
     """Used wins over expired: a link opened once says so even after its time is over.
-    A link replaced by a newer one of the same purpose has expired (its ``expires_at`` was
-    brought forward to the moment it was replaced)."""
+    A link replaced by a newer one of the same purpose had its ``expires_at`` brought
+    forward to the moment it was replaced: given its ``created_at`` and ``lifetime``, it
+    says so rather than that its time ran out."""
     if used_at is not None:
         return LinkState.used
     if expires_at <= now:
+        if created_at is not None and lifetime is not None and \
+                expires_at < created_at + lifetime:
+            return LinkState.replaced
         return LinkState.expired
     return LinkState.valid
 

@@ -181,7 +181,9 @@ def test_invitation_created_listed_resent_and_accepted(client, session):
     first, second = _mails(session, "invitation")
     old = client.post("/api/v1/users/invitations/accept",
                       json={"token": _token(first), "password": NEW_PASSWORD})
-    assert (old.status_code, old.json()) == (400, {"detail": "Đường dẫn này đã hết hạn."})
+    assert (old.status_code, old.json()) == (400, {"detail": (
+        "Đường dẫn này đã được thay bằng một đường dẫn mới hơn: vui lòng dùng đường dẫn trong "
+        "thư gửi gần nhất.")})
     accepted = client.post("/api/v1/users/invitations/accept",
                            json={"token": _token(second), "password": NEW_PASSWORD})
     assert accepted.status_code == 200

@@ -134,7 +134,8 @@ def test_asking_again_ends_the_older_link(session):
     second = token_in(mails(session)[1])
     with pytest.raises(BadRequest) as err:
         links.verification_link(session, first, now=NOW + timedelta(minutes=3))
-    assert err.value.message == "This link has expired."
+    assert err.value.message == ("This link was replaced by a newer one: please use the link "
+                                 "in the most recent mail.")
     assert links.confirm_verification(session, second, now=NOW + timedelta(minutes=3)).id == \
         user.id
 
@@ -376,7 +377,8 @@ def test_inviting_again_replaces_the_older_link(session):
     first_mail, second_mail = mails(session)
     with pytest.raises(BadRequest) as err:
         invitations.invitation_link(session, token_in(first_mail), now=NOW + timedelta(minutes=2))
-    assert err.value.message == "This link has expired."
+    assert err.value.message == ("This link was replaced by a newer one: please use the link in "
+                                 "the most recent mail.")
     assert invitations.list_pending(session, now=NOW + timedelta(minutes=2)) == ([second], 1)
     user = invitations.accept(session, InvitationAccept(token=token_in(second_mail),
                                                         password=NEW_PASSWORD),

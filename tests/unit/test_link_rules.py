@@ -89,3 +89,19 @@ def test_languages_are_vietnamese_and_english():
     with pytest.raises(Invalid) as err:
         rules.check_language("fr")
     assert (err.value.message, err.value.field) == ("Unknown language.", "language")
+
+
+def test_a_link_ended_before_its_time_was_replaced_not_expired():
+    from datetime import UTC, datetime, timedelta
+
+    from app.accounts.rules import LinkState, link_state
+
+    created = datetime(2026, 11, 28, 8, tzinfo=UTC)
+    lifetime = timedelta(hours=48)
+    common = {"used_at": None, "created_at": created, "lifetime": lifetime}
+    assert link_state(expires_at=created + timedelta(minutes=5),
+                      now=created + timedelta(minutes=6), **common) == LinkState.replaced
+    assert link_state(expires_at=created + lifetime,
+                      now=created + lifetime, **common) == LinkState.expired
+    assert link_state(expires_at=created + lifetime,
+                      now=created + timedelta(hours=1), **common) == LinkState.valid

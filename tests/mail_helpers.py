@@ -32,4 +32,9 @@ def sender_for(sink=None, **overrides) -> Sender:
 
 
 def deliver(sender: Sender):
-    return asyncio.run(sender.deliver_due())
+    """Runs ``deliver_due`` on an event loop of its own, in a thread of its own: the browser
+    tests' Playwright keeps a loop running in the main thread for the whole session."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, sender.deliver_due()).result()

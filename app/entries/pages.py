@@ -210,13 +210,18 @@ async def upload_file(entry_id: Id, request: Request, session: SessionDep, user:
     return redirect(target)
 
 
-def _act_on_entry(request, session, entry_id, user, action, *, done: str, error_slot: str):
-    """Runs one of the author's actions; on refusal shows the entry page with the reason."""
+def _act_on_entry(request, session, entry_id, user, action, *, done: str, error_slot: str,
+                  reached: str | None = None):
+    """Runs one of the author's actions; on refusal shows the entry page with the reason.
+    ``reached``: the status the action leads to — refused because the entry already has it
+    (a double click, a second tab), the person sees the outcome they asked for."""
     try:
         action()
     except DomainError as err:
         message, _ = form_error(session, err)
         entry = service.get_entry(session, entry_id, viewer=user)
+        if reached is not None and entry.status == reached:
+            return redirect(done)
         return _entry_page(request, session, entry, user, status_code=err.status_code,
                            **{error_slot: message})
     return redirect(done)
@@ -247,7 +252,8 @@ def submit_entry(entry_id: Id, request: Request, session: SessionDep, user: Page
     return _act_on_entry(
         request, session, entry_id, user,
         lambda: service.submit_entry(session, entry, user=user, now=now),
-        done=f"/entries/{entry_id}?saved=2", error_slot="action_error")
+        done=f"/entries/{entry_id}?saved=2", error_slot="action_error",
+        reached=EntryStatus.submitted)
 
 
 @router.post("/entries/{entry_id}/withdraw")
@@ -258,7 +264,8 @@ def withdraw_entry(entry_id: Id, request: Request, form: FormDep, session: Sessi
     return _act_on_entry(
         request, session, entry_id, user,
         lambda: service.withdraw_entry(session, entry, user=user, now=now, reason=reason),
-        done=f"/entries/{entry_id}?saved=3", error_slot="action_error")
+        done=f"/entries/{entry_id}?saved=3", error_slot="action_error",
+        reached=EntryStatus.withdrawn)
 
 
 # --- The organizer -------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_an_unverified_account_is_told_to_confirm_its_address_before_submitting(
     entry = make_entry(session, award, user=user)
     page_login(client, user)
     notice = ('Vui lòng xác nhận địa chỉ e-mail của bạn trước khi gửi tác phẩm dự giải. '
-              '<a href="/me">Mở trang cá nhân để gửi lại liên kết xác nhận.</a>')
+              '<a href="/me">Mở trang cá nhân để nhận lại đường dẫn xác nhận.</a>')
     assert notice in client.get(f"/entries/{entry.id}").text
     response = _post(client, f"/entries/{entry.id}/submit", f"/entries/{entry.id}")
     assert response.status_code == 403

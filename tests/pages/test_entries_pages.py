@@ -153,6 +153,29 @@ def test_submit_without_file_shows_why(client, session):
     assert "Vui lòng tải lên ít nhất một tệp của tác phẩm trước khi gửi." in response.text
 
 
+def test_a_second_click_on_submit_shows_the_submitted_entry_not_an_error(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist)
+    page_login(client, journalist)
+    page = f"/entries/{entry.id}"
+    token = csrf_from(client.get(page).text)
+    answers = [client.post(f"/entries/{entry.id}/submit", data={"csrf_token": token},
+                           follow_redirects=False) for _ in range(2)]
+    assert [(a.status_code, a.headers["location"]) for a in answers] == [
+        (303, f"/entries/{entry.id}?saved=2")] * 2
+
+
+def test_an_unverified_author_sees_a_disabled_submit_button_and_why(client, session):
+    award = make_award(session, status="open")
+    journalist = make_user(session, verified=False)
+    entry = make_entry(session, award, user=journalist)
+    page_login(client, journalist)
+    html = client.get(f"/entries/{entry.id}").text
+    assert '<button type="submit" class="btn" disabled>Gửi tác phẩm</button>' in html
+    assert "Mở trang cá nhân để nhận lại đường dẫn xác nhận." in html
+
+
 def test_organizer_returns_with_a_reason_and_the_author_sees_it(client, session):
     award = make_award(session, status="open")
     journalist = make_user(session)

@@ -143,7 +143,8 @@ def _changes(attempt: Attempt, retry_base_seconds: float) -> tuple[dict, str]:
     attempts = mail.attempts + 1
     values: dict = {"attempts": attempts, "claimed_by": None, "claimed_until": None}
     if outcome.ok:
-        values.update(status=MailStatus.sent, sent_at=now)
+        # The errors of earlier attempts stay in the attempts log, not beside "sent".
+        values.update(status=MailStatus.sent, sent_at=now, last_error=None)
         return values, "sent"
     if outcome.permanent:
         values.update(status=MailStatus.failed, last_error=outcome.error)

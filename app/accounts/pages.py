@@ -17,7 +17,7 @@ from app.accounts.models import (
 from app.accounts.rules import LinkPurpose
 from app.config import get_settings
 from app.deps import FormDep, Now, PageUser, PageUserOptional, SessionDep, page_csrf
-from app.errors import DomainError, TooManyAttempts
+from app.errors import Conflict, DomainError, TooManyAttempts
 from app.i18n import LANGUAGES
 from app.security import device_token
 from app.web import (
@@ -75,8 +75,12 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         form.pop("password", None)
+        # The address is taken: perhaps by its owner, perhaps by someone who never proved it;
+        # either way the owner gets in through a reset mailed to it.
+        taken = isinstance(err, Conflict) and err.field == "email"
         return render(request, "accounts/register.html",
-                      {"error": message, "errors": errors, "form": form}, status_code=422)
+                      {"error": message, "errors": errors, "form": form, "taken": taken},
+                      status_code=422)
     token = service.start_web_session(
         session, user, now=now, user_agent=request.headers.get("user-agent"), ip=_client_ip(request)
     )

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from sqlmodel import select
 
 from app.accounts.models import User
@@ -118,6 +120,9 @@ def test_register_a_full_width_look_alike_is_refused(client, session):
     assert response.status_code == 422
     assert '<p class="field-error" id="e-email">Đã có tài khoản dùng e-mail này.</p>' \
         in response.text
+    # Its owner is shown the way in: a reset mailed to the address.
+    typed = quote("ｐｈｏｎｇｖｉｅｎ１＠ｇｉａｉｂａｏ．ｖｎ")
+    assert f'<a href="/forgot-password?email={typed}">Đặt lại mật khẩu</a>' in response.text
 
 
 def test_password_change_refuses_a_common_password_on_its_field(client, session):

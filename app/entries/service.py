@@ -346,7 +346,9 @@ def _category_of(session: Session, award: Award, category_id: int) -> Category:
 def _counted_entries(session: Session, award: Award, people: set[int], *,
                      exclude: int | None) -> dict[int, int]:
     """{user id: entries of the award that count towards the limit}, each person's
-    submitted and co-authored (linked) entries together, in one query."""
+    own entries and the ones they are a linked co-author of, together, in one query.
+    Another person's draft does not count for its co-authors until it is submitted:
+    otherwise anyone could use up a colleague's quota by listing them on drafts."""
     counted = [Entry.award_id == award.id, col(Entry.status).not_in(list(rules.NOT_COUNTED))]
     if exclude is not None:
         counted.append(Entry.id != exclude)
@@ -355,7 +357,8 @@ def _counted_entries(session: Session, award: Award, people: set[int], *,
     co_authored = (
         select(EntryAuthor.user_id.label("person"), EntryAuthor.entry_id.label("entry_id"))
         .join(Entry, Entry.id == EntryAuthor.entry_id)
-        .where(*counted, col(EntryAuthor.user_id).in_(people)))
+        .where(*counted, Entry.status != EntryStatus.draft,
+               col(EntryAuthor.user_id).in_(people)))
     pairs = union(submitted, co_authored).subquery()  # UNION: each (person, entry) once
     rows = session.exec(select(pairs.c.person, func.count()).group_by(pairs.c.person)).all()
     return dict(rows)

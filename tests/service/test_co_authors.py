@@ -121,7 +121,8 @@ def test_a_co_author_sees_the_entry_but_cannot_act_on_it(session, award):
 def test_co_authored_entries_count_towards_the_submitters_own_limit(session, award):
     an = make_user(session, email="an@example.vn")
     for _ in range(2):
-        make_entry(session, award, co_authors=[{"full_name": "An", "email": "an@example.vn"}])
+        make_entry(session, award, co_authors=[{"full_name": "An", "email": "an@example.vn"}],
+                   status="submitted")
     with pytest.raises(Conflict) as err:
         make_entry(session, award, user=an)
     assert (err.value.message, err.value.params) == (
@@ -133,13 +134,25 @@ def test_creating_is_refused_when_a_linked_co_author_is_at_the_limit(session, aw
     hoa_line = {"full_name": "Lê Thị Hoa", "email": "hoa@example.vn"}
     make_entry(session, award, co_authors=[hoa_line], status="withdrawn")  # not counted
     make_entry(session, award, co_authors=[hoa_line], status="rejected")  # not counted
-    make_entry(session, award, co_authors=[hoa_line])
+    make_entry(session, award, co_authors=[hoa_line], status="accepted")
     make_entry(session, award, co_authors=[hoa_line], status="submitted")
     with pytest.raises(Conflict) as err:
         make_entry(session, award, co_authors=[{"full_name": "Phạm Nam"}, hoa_line])
     assert (err.value.message, err.value.field, err.value.params) == (
         "The co-author {name} already has {n} entries in this award (submitted or "
         "co-authored), the most it allows.", "co_authors", {"name": "Lê Thị Hoa", "n": 2})
+
+
+def test_others_drafts_do_not_use_up_a_co_authors_quota(session, award):
+    """Anyone may list a colleague on drafts: until a draft is submitted it does not count
+    for its co-authors, so nobody can fill another journalist's quota without their work
+    being entered."""
+    hoa = make_user(session, email="hoa@example.vn")
+    hoa_line = {"full_name": "Lê Thị Hoa", "email": "hoa@example.vn"}
+    drafts = [make_entry(session, award, co_authors=[hoa_line]) for _ in range(3)]
+    assert [d.authors[1].user_id for d in drafts] == [hoa.id] * 3
+    own = make_entry(session, award, user=hoa)
+    assert own.status == "draft"
 
 
 def test_an_unlinked_address_does_not_count(session, award):
@@ -153,7 +166,7 @@ def test_adding_a_co_author_at_the_limit_is_refused_on_update(session, award):
     make_user(session, email="hoa@example.vn")
     hoa_line = {"full_name": "Lê Thị Hoa", "email": "hoa@example.vn"}
     for _ in range(2):
-        make_entry(session, award, co_authors=[hoa_line])
+        make_entry(session, award, co_authors=[hoa_line], status="submitted")
     submitter = make_user(session)
     entry = make_entry(session, award, user=submitter)
     with pytest.raises(Conflict) as err:

@@ -2,16 +2,14 @@
 test transaction)."""
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
 import app.models  # noqa: F401
 from app.accounts.models import User
-from app.awards import service as awards
-from app.awards.models import Award
 from app.entries import service
-from app.entries.models import CoAuthorIn, Entry, EntryAuthor, EntryCreate
+from app.entries.models import Entry, EntryAuthor
 from app.errors import Conflict
 from tests.factories import make_award, make_entry, make_user
 
@@ -74,35 +72,34 @@ def _in_parallel(n: int, work) -> tuple[int, list[BaseException]]:
     return len(done), refused
 
 
-def test_parallel_entries_of_one_co_author_cannot_pass_their_limit(real_engine):
-    """A verified co-author may have two entries and has one: she creates another while
-    seven journalists list her on theirs, all at once. Exactly one of the eight passes."""
+def test_parallel_submissions_of_one_co_author_cannot_pass_their_limit(real_engine):
+    """A verified co-author may have two entries and has one submitted; seven journalists
+    listed her on their drafts (drafts do not count for her) and submit them all at once.
+    Exactly one of the seven passes."""
     with Session(real_engine) as session:
         award = make_award(session, status="open", categories=1, max_entries_per_author=2)
         hoa = make_user(session, email="hoa@example.vn", full_name="Lê Thị Hoa")
-        make_entry(session, award, user=hoa)
-        people = [hoa.id] + [make_user(session).id for _ in range(7)]
-        award_id, hoa_id = award.id, hoa.id
-        category_id = awards.list_categories(session, award)[0].id
+        make_entry(session, award, user=hoa, status="submitted")
+        drafts = [make_entry(session, award, title=f"Bai {i}",
+                             co_authors=[{"full_name": "Lê Thị Hoa", "email": "hoa@example.vn"}])
+                  for i in range(7)]
+        plan = [(d.id, d.submitter_id) for d in drafts]
+        hoa_id = hoa.id
         session.commit()
 
-    def create(i: int) -> None:
+    def submit(i: int) -> None:
+        entry_id, submitter_id = plan[i]
         with Session(real_engine) as session:
-            co_authors = [] if i == 0 else [CoAuthorIn(full_name="Lê Thị Hoa",
-                                                      email="hoa@example.vn")]
-            service.create_entry(
-                session, session.get(Award, award_id),
-                EntryCreate(category_id=category_id, title=f"Bài {i}", outlet="Báo Ninh Thuận",
-                            published_on=date(2026, 3, 15), co_authors=co_authors),
-                user=session.get(User, people[i]), now=datetime.now(UTC))
+            service.submit_entry(session, session.get(Entry, entry_id),
+                                 user=session.get(User, submitter_id), now=datetime.now(UTC))
             session.commit()
 
-    created, refused = _in_parallel(8, create)
-    assert (created, len(refused)) == (1, 7)
+    submitted, refused = _in_parallel(7, submit)
+    assert (submitted, len(refused)) == (1, 6)
     assert all(isinstance(e, Conflict) for e in refused), refused
     with Session(real_engine) as session:
         counted = session.exec(select(Entry.id).join(EntryAuthor).where(
-            EntryAuthor.user_id == hoa_id)).all()
+            EntryAuthor.user_id == hoa_id, Entry.status != "draft")).all()
     assert len(counted) == 2
 
 

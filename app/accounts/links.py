@@ -331,6 +331,7 @@ def reset_password(session: Session, data: PasswordResetConfirm, *, now: datetim
         user.email_verified_at = now
     session.add(user)
     accounts.revoke_all(session, user, now=now)
+    accounts.end_links(session, user, now=now)
     audit.record(session, actor=user, action="user.password_reset", obj=user,
                  changes={"email_verified": True} if proved else None)
     session.flush()

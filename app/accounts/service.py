@@ -10,6 +10,7 @@ from sqlmodel import Session, col, delete, func, select, update
 
 from app.accounts import rules
 from app.accounts.models import (
+    AccountToken,
     ApiToken,
     KnownAddress,
     LoginThrottle,
@@ -343,6 +344,21 @@ def revoke_all(session: Session, user: User, *, now: datetime) -> None:
     )
 
 
+def end_links(session: Session, user: User, *, now: datetime) -> None:
+    """After the password changed (or was reset): every mailed link still open on the
+    account stops working, and an address change still waiting is dropped — whoever knew
+    the old password may have asked for them (a change of address to their own mailbox
+    would otherwise take the account back)."""
+    session.exec(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, col(AccountToken.used_at).is_(None),
+               AccountToken.expires_at > now)
+        .values(expires_at=now)
+    )
+    user.pending_email = None
+    session.add(user)
+
+
 def change_password(session: Session, user: User, data: PasswordChange, *, now: datetime) -> None:
     if not verify_password(data.current_password, user.password_hash):
         raise Invalid(N_("The current password is wrong."), field="current_password")
@@ -351,6 +367,7 @@ def change_password(session: Session, user: User, data: PasswordChange, *, now: 
     user.password_hash = hash_password(data.new_password)
     session.add(user)
     revoke_all(session, user, now=now)
+    end_links(session, user, now=now)
     audit.record(session, actor=user, action="user.password", obj=user)
     session.flush()
 

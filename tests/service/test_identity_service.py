@@ -490,3 +490,42 @@ def test_an_unknown_language_is_refused(session):
     with pytest.raises(Invalid) as err:
         service.update_profile(session, user, UserUpdate(language="fr"))
     assert (err.value.field, user.language) == ("language", "vi")
+
+
+def test_a_password_reset_drops_an_address_change_someone_parked_before(session):
+    """Whoever knew the password asked to move the account to their own mailbox; the owner
+    resets the password: the parked change is gone and its link no longer works."""
+    user = make_user(session, email="chu@example.vn")
+    links.request_email_change(session, user, EmailChange(email="ke-gian@example.vn",
+                                                          password=PASSWORD), now=NOW)
+    change = token_in(mails(session, "change_email")[0])
+    links.request_password_reset(session, PasswordResetRequest(email="chu@example.vn"),
+                                 address="10.0.0.1", now=NOW + timedelta(minutes=1))
+    reset = token_in(mails(session, "password_reset")[0])
+    links.reset_password(session, PasswordResetConfirm(token=reset,
+                                                       new_password="mat-khau-moi-an-toan"),
+                         now=NOW + timedelta(minutes=2))
+    assert user.pending_email is None
+    with pytest.raises(BadRequest):
+        links.confirm_email_change(session, change, now=NOW + timedelta(minutes=3))
+    assert user.email == "chu@example.vn"
+
+
+def test_a_password_change_ends_open_reset_and_address_change_links(session):
+    from app.accounts.models import PasswordChange
+
+    user = make_user(session, email="chu@example.vn")
+    links.request_password_reset(session, PasswordResetRequest(email="chu@example.vn"),
+                                 address="10.0.0.1", now=NOW)
+    reset = token_in(mails(session, "password_reset")[0])
+    links.request_email_change(session, user, EmailChange(email="moi@example.vn",
+                                                          password=PASSWORD), now=NOW)
+    change = token_in(mails(session, "change_email")[0])
+    service.change_password(session, user, PasswordChange(
+        current_password=PASSWORD, new_password="mat-khau-moi-an-toan"), now=NOW)
+    for use in (lambda: links.reset_link(session, reset, now=NOW + timedelta(minutes=1)),
+                lambda: links.confirm_email_change(session, change,
+                                                   now=NOW + timedelta(minutes=1))):
+        with pytest.raises(BadRequest):
+            use()
+    assert user.pending_email is None

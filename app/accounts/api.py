@@ -38,11 +38,12 @@ router = APIRouter(tags=["auth and users"])
 
 
 @router.post("/auth/register", response_model=UserPublic, status_code=status.HTTP_201_CREATED,
-             responses=errors(409))
-def register(data: UserRegister, session: SessionDep, now: Now):
+             responses=errors(409, 429))
+def register(data: UserRegister, request: Request, session: SessionDep, now: Now):
     """Mails a verification link, in the language of the request (``Accept-Language``),
     which becomes the account's."""
-    return service.register(session, data, now=now)
+    return service.register(session, data, now=now,
+                            address=request.client.host if request.client else service.UNKNOWN_ADDRESS)
 
 
 @router.post("/auth/token", response_model=TokenOut, responses=errors(401, 429))

@@ -170,6 +170,11 @@ def _take(session: Session, scope: MailScope, key: str, *, now: datetime) -> Non
     _count(session, row, scope, now)
 
 
+def count_registration(session: Session, address: str, *, now: datetime) -> None:
+    """Counts a registration from ``address``; 429 beyond the limit (each one mails)."""
+    _take(session, MailScope.registration, address[:64], now=now)
+
+
 # --- Verifying the address -----------------------------------------------------------------
 
 def send_verification(session: Session, user: User, *, now: datetime) -> None:

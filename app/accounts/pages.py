@@ -71,7 +71,8 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
     try:
         data = UserRegister(**{k: form.get(k) or None for k in (*PROFILE_FIELDS, "email")},
                             password=form.get("password") or "")
-        user = service.register(session, data, now=now)
+        user = service.register(session, data, now=now,
+                                address=_client_ip(request) or service.UNKNOWN_ADDRESS)
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         form.pop("password", None)

@@ -289,6 +289,7 @@ class MailScope(StrEnum):
     email_change = "email_chg"   # address changes asked for, per account
     reset_address = "reset_ip"   # password resets asked for from one network address
     reset_email = "reset_to"     # password resets asked for one e-mail address
+    registration = "register"    # accounts registered from one network address
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,10 @@ MAIL_LIMITS = {
     MailScope.email_change: SendLimit(5, timedelta(hours=24), timedelta(seconds=60)),
     MailScope.reset_address: SendLimit(5, timedelta(hours=1)),
     MailScope.reset_email: SendLimit(3, timedelta(hours=1)),
+    # Each registration mails a link to an address of the registrant's choosing, greeting
+    # them with a name of the registrant's choosing: generous enough for a newsroom behind
+    # one address registering together, not for a mail cannon.
+    MailScope.registration: SendLimit(30, timedelta(hours=1)),
 }
 
 

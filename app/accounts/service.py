@@ -56,13 +56,15 @@ def _new_user(session: Session, data: UserCreate | UserRegister, role: Role) -> 
 
 
 def register(session: Session, data: UserRegister, *, now: datetime,
-             language: str | None = None) -> User:
+             language: str | None = None, address: str | None = None) -> User:
     """Anyone may register; a registered account is always a journalist, with an address
     still to prove: a verification link is mailed at once, in the language the person
     registered in (the request's, unless ``language`` is given), which becomes the
     language of the account's mails."""
     from app.accounts import links
 
+    if address is not None:  # at most MAIL_LIMITS[registration] from one network address
+        links.count_registration(session, address, now=now)
     user = _new_user(session, data, Role.journalist)
     language = language or i18n.current_language.get()
     user.language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE

@@ -236,3 +236,17 @@ def test_accepting_with_a_weak_password_is_422_and_keeps_the_link(client, sessio
     assert (ok.status_code, ok.json()["role"]) == (200, "organizer")
     assert session.exec(select(User).where(User.email == "gk@example.vn")).one().role == \
         "organizer"
+
+
+def test_registrations_from_one_address_are_limited_to_thirty_an_hour(client):
+    """Each registration mails a link to an address the registrant chose: one network
+    address may register thirty accounts an hour, then 429."""
+    for i in range(30):
+        assert client.post("/api/v1/auth/register", json={
+            "email": f"tac-gia-{i}@example.vn", "password": "mat-khau-an-toan",
+            "full_name": "Trần Văn Bình"}).status_code == 201
+    refused = client.post("/api/v1/auth/register", json={
+        "email": "tac-gia-31@example.vn", "password": "mat-khau-an-toan",
+        "full_name": "Trần Văn Bình"})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 3000

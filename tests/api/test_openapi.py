@@ -34,7 +34,7 @@ def test_an_entry_is_the_authors_view_or_the_organizers(schema):
 
 
 @pytest.mark.parametrize(("method", "path", "codes"), [
-    ("post", "/auth/register", ["201", "400", "409", "413", "422"]),
+    ("post", "/auth/register", ["201", "400", "409", "413", "422", "429"]),
     ("post", "/auth/token", ["200", "400", "401", "413", "422", "429"]),
     ("delete", "/auth/token", ["204", "400", "401"]),
     ("get", "/me", ["200", "400", "401"]),

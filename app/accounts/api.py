@@ -42,8 +42,8 @@ router = APIRouter(tags=["auth and users"])
 def register(data: UserRegister, request: Request, session: SessionDep, now: Now):
     """Mails a verification link, in the language of the request (``Accept-Language``),
     which becomes the account's."""
-    return service.register(session, data, now=now,
-                            address=request.client.host if request.client else service.UNKNOWN_ADDRESS)
+    address = request.client.host if request.client else service.UNKNOWN_ADDRESS
+    return service.register(session, data, now=now, address=address)
 
 
 @router.post("/auth/token", response_model=TokenOut, responses=errors(401, 429))

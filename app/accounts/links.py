@@ -19,7 +19,6 @@ from app.accounts import service as accounts
 from app.accounts.models import (
     AccountToken,
     EmailChange,
-    LoginThrottle,
     PasswordResetConfirm,
     PasswordResetRequest,
     User,
@@ -137,18 +136,6 @@ def _pending_email(user: User) -> str | None:
 
 # --- Throttling the mails a person can cause -----------------------------------------------
 
-def _wait(row: LoginThrottle, scope: MailScope, now: datetime) -> int:
-    return rules.send_wait(rules.Failures(count=row.failures, first_at=row.first_at,
-                                          last_at=row.last_at),
-                           limit=rules.MAIL_LIMITS[scope], now=now)
-
-
-def _count(session: Session, row: LoginThrottle, scope: MailScope, now: datetime) -> None:
-    sent = rules.after_send(rules.Failures(count=row.failures, first_at=row.first_at,
-                                           last_at=row.last_at),
-                            limit=rules.MAIL_LIMITS[scope], now=now)
-    row.failures, row.first_at, row.last_at = sent.count, sent.first_at, sent.last_at
-    session.add(row)
 
 
 def too_many(wait: int) -> TooManyAttempts:
@@ -164,10 +151,10 @@ def too_many(wait: int) -> TooManyAttempts:
 def _take(session: Session, scope: MailScope, key: str, *, now: datetime) -> None:
     """Counts one mail on ``key``, or refuses with 429 and the seconds to wait."""
     row = accounts.lock_counters(session, [(scope, key)])[(scope, key)]
-    wait = _wait(row, scope, now)
+    wait = accounts.mail_wait(row, scope, now)
     if wait:
         raise too_many(wait)
-    _count(session, row, scope, now)
+    accounts.count_mail(session, row, scope, now)
 
 
 def count_registration(session: Session, address: str, *, now: datetime) -> None:
@@ -292,14 +279,14 @@ def request_password_reset(session: Session, data: PasswordResetRequest, *,
             (MailScope.reset_email, email)]
     rows = accounts.lock_counters(session, keys)
     by_address, by_email = (rows[key] for key in keys)
-    wait = _wait(by_address, MailScope.reset_address, now)
+    wait = accounts.mail_wait(by_address, MailScope.reset_address, now)
     if wait:
         raise too_many(wait)
-    _count(session, by_address, MailScope.reset_address, now)
-    if _wait(by_email, MailScope.reset_email, now):
+    accounts.count_mail(session, by_address, MailScope.reset_address, now)
+    if accounts.mail_wait(by_email, MailScope.reset_email, now):
         session.flush()
         return
-    _count(session, by_email, MailScope.reset_email, now)
+    accounts.count_mail(session, by_email, MailScope.reset_email, now)
     user = session.exec(select(User).where(User.email == email)).first()
     purpose = LinkPurpose.password_reset
     if user is not None and user.is_active:

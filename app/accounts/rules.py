@@ -290,6 +290,7 @@ class MailScope(StrEnum):
     reset_address = "reset_ip"   # password resets asked for from one network address
     reset_email = "reset_to"     # password resets asked for one e-mail address
     registration = "register"    # accounts registered from one network address
+    co_author = "coauthor"       # "you are listed as a co-author" notices to one address
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,9 @@ MAIL_LIMITS = {
     # them with a name of the registrant's choosing: generous enough for a newsroom behind
     # one address registering together, not for a mail cannon.
     MailScope.registration: SendLimit(30, timedelta(hours=1)),
+    # A submitter chooses the addresses and the title; withdrawing and submitting again
+    # must not turn the notice into a way to flood someone's mailbox.
+    MailScope.co_author: SendLimit(5, timedelta(hours=24)),
 }
 
 

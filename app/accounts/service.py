@@ -346,6 +346,32 @@ def revoke_all(session: Session, user: User, *, now: datetime) -> None:
     )
 
 
+def mail_wait(row: LoginThrottle, scope: rules.MailScope, now: datetime) -> int:
+    """Seconds before one more mail may be counted on ``row`` (0: now)."""
+    return rules.send_wait(rules.Failures(count=row.failures, first_at=row.first_at,
+                                          last_at=row.last_at),
+                           limit=rules.MAIL_LIMITS[scope], now=now)
+
+
+def count_mail(session: Session, row: LoginThrottle, scope: rules.MailScope,
+               now: datetime) -> None:
+    sent = rules.after_send(rules.Failures(count=row.failures, first_at=row.first_at,
+                                           last_at=row.last_at),
+                            limit=rules.MAIL_LIMITS[scope], now=now)
+    row.failures, row.first_at, row.last_at = sent.count, sent.first_at, sent.last_at
+    session.add(row)
+
+
+def may_mail(session: Session, scope: rules.MailScope, key: str, *, now: datetime) -> bool:
+    """Counts one mail on ``key`` if the limit allows it; False (nothing counted) if not.
+    For mails that are dropped quietly beyond their limit rather than refused."""
+    row = lock_counters(session, [(scope, key)])[(scope, key)]
+    if mail_wait(row, scope, now):
+        return False
+    count_mail(session, row, scope, now)
+    return True
+
+
 def end_links(session: Session, user: User, *, now: datetime) -> None:
     """After the password changed (or was reset): every mailed link still open on the
     account stops working, and an address change still waiting is dropped — whoever knew

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, func, select
 
 from app import i18n
 from app.accounts.models import User
-from app.accounts.rules import Role, normalize_email
+from app.accounts import service as accounts
+from app.accounts.rules import MailScope, Role, normalize_email
 from app.audit import service as audit
 from app.awards.models import Award, Category
 from app.awards.rules import KIND_LABELS
@@ -610,6 +611,10 @@ def _tell_co_authors(session: Session, entry: Entry, award: Award, submitter: Us
     for author in entry.authors[1:]:
         if not author.email or author.notified_at is not None:
             continue
+        author.notified_at = now
+        session.add(author)
+        if not accounts.may_mail(session, MailScope.co_author, author.email, now=now):
+            continue  # this address was told often enough today
         account = session.get(User, author.user_id) if author.user_id else None
         context = {"award": award, "entry": entry, "title": entry.title,
                    "name": author.full_name, "submitter": submitter.full_name,
@@ -621,8 +626,6 @@ def _tell_co_authors(session: Session, entry: Entry, award: Award, submitter: Us
         else:
             mail.queue(session, to=author.email, template="co_author_listed", context=context,
                        lang=i18n.DEFAULT_LANGUAGE, now=now, award_id=award.id)
-        author.notified_at = now
-        session.add(author)
     session.flush()
 
 

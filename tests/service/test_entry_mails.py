@@ -138,6 +138,21 @@ def test_co_authors_are_told_at_submission_once_per_entry_and_address(session, a
     assert [m.to for m in _mails(session, "entry_receipt")] == [submitter.email] * 2
 
 
+def test_one_address_gets_at_most_five_co_author_notices_a_day(session, award):
+    """Withdrawing and submitting new entries must not turn the notice into a way to flood
+    a mailbox: beyond five a day to one address, the notice is dropped (the entry is
+    submitted all the same)."""
+    award.max_entries_per_author = 10
+    session.add(award)
+    line = [{"full_name": "Lê Thị Hoa", "email": "hoa@example.vn"}]
+    submitter = make_user(session)
+    for i in range(7):
+        entry = make_entry(session, award, user=submitter, co_authors=line, title=f"Bai {i}",
+                           now=NOW, status="submitted")
+        assert entry.status == "submitted"
+    assert len(_mails(session, "co_author_listed")) == 5
+
+
 def test_a_rolled_back_submission_queues_nothing(session, award):
     user = make_user(session)
     entry = make_entry(session, award, user=user, now=NOW,

@@ -44,9 +44,9 @@ def test_unknown_address_keeps_the_signed_in_header(client, journalist):
 
 def test_conflict_page_after_a_refused_action(client, session, journalist):
     award = make_award(session, status="open")
-    entry = make_entry(session, award, user=journalist, status="submitted")
+    entry = make_entry(session, award, user=journalist)  # a draft cannot be withdrawn
     token = csrf_from(client.get(f"/entries/{entry.id}").text)
-    response = client.post(f"/entries/{entry.id}/submit", data={"csrf_token": token})
+    response = client.post(f"/entries/{entry.id}/withdraw", data={"csrf_token": token})
     assert response.status_code == 409
     assert f'<a href="/me">{NAME}</a>' in response.text
 

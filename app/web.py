@@ -163,6 +163,11 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's network address (behind a trusted proxy, the one it forwarded)."""
+    return request.client.host if request.client else None
+
+
 def safe_next(url: str | None, default: str = "/") -> str:
     """Only same-site paths may be redirected to after a form."""
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:

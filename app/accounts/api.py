@@ -33,6 +33,7 @@ from app.deps import (
 )
 from app.errors import N_
 from app.openapi import errors, paged
+from app.web import client_ip
 
 router = APIRouter(tags=["auth and users"])
 
@@ -42,8 +43,7 @@ router = APIRouter(tags=["auth and users"])
 def register(data: UserRegister, request: Request, session: SessionDep, now: Now):
     """Mails a verification link, in the language of the request (``Accept-Language``),
     which becomes the account's."""
-    address = request.client.host if request.client else service.UNKNOWN_ADDRESS
-    return service.register(session, data, now=now, address=address)
+    return service.register(session, data, now=now, address=client_ip(request))
 
 
 @router.post("/auth/token", response_model=TokenOut, responses=errors(401, 429))
@@ -57,7 +57,7 @@ def token(
         session,
         email=form.username,
         password=form.password,
-        address=request.client.host if request.client else None,
+        address=client_ip(request),
         now=now,
     )
     access_token, expires_at = service.issue_api_token(session, user, now=now)
@@ -133,7 +133,7 @@ def request_password_reset(data: PasswordResetRequest, request: Request, session
     """202 whether or not an account uses the address; 429 after five requests in an hour
     from one network address."""
     links.request_password_reset(session, data, now=now,
-                                 address=request.client.host if request.client else None)
+                                 address=client_ip(request))
     return _accepted(PASSWORD_RESET_SENT)
 
 

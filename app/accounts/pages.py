@@ -24,6 +24,7 @@ from app.web import (
     DEVICE_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
+    client_ip,
     form_error,
     redirect,
     render,
@@ -54,10 +55,6 @@ def _text(form, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 @router.get("/register")
 def register_form(request: Request, user: PageUserOptional):
     if user is not None:
@@ -72,7 +69,7 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
         data = UserRegister(**{k: form.get(k) or None for k in (*PROFILE_FIELDS, "email")},
                             password=form.get("password") or "")
         user = service.register(session, data, now=now,
-                                address=_client_ip(request) or service.UNKNOWN_ADDRESS)
+                                address=client_ip(request))
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         form.pop("password", None)
@@ -83,7 +80,7 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
                       {"error": message, "errors": errors, "form": form, "taken": taken},
                       status_code=422)
     token = service.start_web_session(
-        session, user, now=now, user_agent=request.headers.get("user-agent"), ip=_client_ip(request)
+        session, user, now=now, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
     response = redirect("/me?welcome=1")
     _set_session_cookie(response, token)
@@ -103,7 +100,7 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     email, password, next = (_text(form, name) for name in ("email", "password", "next"))
     try:
         user = service.authenticate(
-            session, email=email, password=password, address=_client_ip(request), now=now,
+            session, email=email, password=password, address=client_ip(request), now=now,
             device_token=request.cookies.get(DEVICE_COOKIE),
         )
     except DomainError as err:
@@ -118,7 +115,7 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     if old is not None:
         service.end_web_session(session, old.web_session_id, now=now)
     token = service.start_web_session(
-        session, user, now=now, user_agent=request.headers.get("user-agent"), ip=_client_ip(request)
+        session, user, now=now, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
     default = "/admin/" if user.role == "organizer" else "/"
     response = redirect(safe_next(next, default))
@@ -234,7 +231,7 @@ def change_password(request: Request, form: FormDep, user: PageUser, session: Se
                       status_code=422)
     # Every session ended with the change; this browser gets a fresh one.
     token = service.start_web_session(
-        session, user, now=now, user_agent=request.headers.get("user-agent"), ip=_client_ip(request)
+        session, user, now=now, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
     response = redirect("/me?saved=2")
     _set_session_cookie(response, token)
@@ -319,7 +316,7 @@ def forgot_password(request: Request, form: FormDep, session: SessionDep, now: N
     email = _text(form, "email")
     try:
         links.request_password_reset(session, PasswordResetRequest(email=email), now=now,
-                                     address=_client_ip(request))
+                                     address=client_ip(request))
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         status_code = err.status_code if isinstance(err, DomainError) else 422
@@ -389,7 +386,7 @@ def accept_invitation(request: Request, form: FormDep, session: SessionDep, now:
         service.end_web_session(session, old.web_session_id, now=now)
     cookie = service.start_web_session(
         session, user, now=now, user_agent=request.headers.get("user-agent"),
-        ip=_client_ip(request))
+        ip=client_ip(request))
     response = redirect("/admin/" if user.role == "organizer" else "/")
     _set_session_cookie(response, cookie)
     return response

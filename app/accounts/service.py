@@ -63,8 +63,8 @@ def register(session: Session, data: UserRegister, *, now: datetime,
     language of the account's mails."""
     from app.accounts import links
 
-    if address is not None:  # at most MAIL_LIMITS[registration] from one network address
-        links.count_registration(session, address, now=now)
+    # At most MAIL_LIMITS[registration] from one network address (each mails a link).
+    links.count_registration(session, address or UNKNOWN_ADDRESS, now=now)
     user = _new_user(session, data, Role.journalist)
     language = language or i18n.current_language.get()
     user.language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE

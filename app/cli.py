@@ -30,7 +30,7 @@ def sweep_uploads() -> list[str]:
     from sqlmodel import Session
 
     from app.db import get_read_engine
-    from app.entries.service import referenced_files
+    from app.entries.files import referenced_files
     from app.storage import get_storage
 
     with Session(get_read_engine()) as session:  # never takes SQLite's write lock

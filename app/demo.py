@@ -149,7 +149,8 @@ DEMO_ENTRIES = [
 
 def _demo_entries(session: Session, award: Award, users: dict, organizer: User, now) -> None:
     """Journalists' entries in several states, each with small real files."""
-    from app.entries import service as entries
+    from app.entries import files as entry_files
+    from app.entries import writes as entry_writes
     from app.entries.models import CoAuthorIn, EntryCreate
     from app.samples import pdf, png, wav
     from app.storage import get_storage
@@ -160,7 +161,7 @@ def _demo_entries(session: Session, award: Award, users: dict, organizer: User, 
     for n, (email, code, title, outlet, published, parts, url, files, state, reason) in \
             enumerate(DEMO_ENTRIES, start=1):
         author = users[email]
-        entry = entries.create_entry(
+        entry = entry_writes.create_entry(
             session, award,
             EntryCreate(category_id=categories[code].id, title=title, outlet=outlet,
                         summary=f"Tác phẩm minh hoạ số {n} của giải (dữ liệu mẫu).",
@@ -174,13 +175,13 @@ def _demo_entries(session: Session, award: Award, users: dict, organizer: User, 
             variant = {"pdf": {"text": f"Tac pham {n}"}, "png": {"color": (40 * n, 90, 120)},
                        "wav": {"frequency": 220 * n}}[kind]
             writer.write(make(**variant))
-            entries.attach_file(session, entry.id, writer.finish(), name, user=author, now=now)
+            entry_files.attach_file(session, entry.id, writer.finish(), name, user=author, now=now)
         if state == "draft":
             continue
-        entries.submit_entry(session, entry, user=author, now=now)
+        entry_writes.submit_entry(session, entry, user=author, now=now)
         decision = {"accepted": "accept", "returned": "return"}.get(state)
         if decision:
-            entries.screen_entry(session, entry, decision=decision, reason=reason,
+            entry_writes.screen_entry(session, entry, decision=decision, reason=reason,
                                  actor=organizer, now=now)
 
 

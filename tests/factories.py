@@ -99,7 +99,8 @@ def make_entry(session: Session, award: Award, *, user: User | None = None,
                title: str = "Xây dựng Đảng từ cơ sở", co_authors=(), now=None, **fields):
     """An entry created, filled and moved to ``status`` through the services."""
     from app.awards import service as award_service
-    from app.entries import service as entries
+    from app.entries import files as entry_files
+    from app.entries import writes as entry_writes
     from app.entries.models import CoAuthorIn, EntryCreate
     from app.samples import pdf
 
@@ -110,17 +111,17 @@ def make_entry(session: Session, award: Award, *, user: User | None = None,
                   published_on=date(2026, 3, 15), url=None, series_parts=None,
                   co_authors=[CoAuthorIn(**c) for c in co_authors])
     values.update(fields)
-    entry = entries.create_entry(session, award, EntryCreate(**values), user=user, now=now)
+    entry = entry_writes.create_entry(session, award, EntryCreate(**values), user=user, now=now)
     for data in files if files is not None else [pdf(title.encode("ascii", "ignore").decode())]:
-        entries.attach_file(session, entry.id, store(data), "tac-pham.pdf", user=user, now=now)
+        entry_files.attach_file(session, entry.id, store(data), "tac-pham.pdf", user=user, now=now)
     if status == "draft":
         return entry
-    entries.submit_entry(session, entry, user=user, now=now)
+    entry_writes.submit_entry(session, entry, user=user, now=now)
     if status in ("accepted", "returned", "rejected"):
         organizer = make_user(session, role=Role.organizer)
-        entries.screen_entry(session, entry, decision={"accepted": "accept", "returned": "return",
+        entry_writes.screen_entry(session, entry, decision={"accepted": "accept", "returned": "return",
                                                        "rejected": "reject"}[status],
                              reason="Lý do của Ban tổ chức", actor=organizer, now=now)
     elif status == "withdrawn":
-        entries.withdraw_entry(session, entry, user=user, now=now)
+        entry_writes.withdraw_entry(session, entry, user=user, now=now)
     return entry

@@ -25,7 +25,7 @@ from app.accounts.rules import LINK_TTL, ROLE_LABELS, LinkPurpose, LinkState, Ro
 from app.audit import service as audit
 from app.config import get_settings
 from app.db import flush_unique
-from app.entries.service import link_co_author_accounts
+from app.entries.writes import link_co_author_accounts
 from app.errors import N_, Conflict, Invalid, NotFound
 from app.mail import service as mail
 from app.security import hash_password

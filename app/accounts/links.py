@@ -26,7 +26,7 @@ from app.accounts.models import (
 from app.accounts.rules import LINK_TTL, LinkPurpose, LinkState, MailScope
 from app.audit import service as audit
 from app.db import flush_unique
-from app.entries.service import link_co_author_accounts
+from app.entries.writes import link_co_author_accounts
 from app.errors import N_, BadRequest, Conflict, Invalid, TooManyAttempts
 from app.mail import service as mail
 from app.security import hash_password, link_digest, new_token, verify_password

@@ -22,7 +22,7 @@ from app.deps import (
     SessionDep,
     page_csrf,
 )
-from app.entries import service as entries
+from app.entries import queries as entry_queries
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
 from app.errors import DomainError
 from app.text import parse_int
@@ -124,7 +124,7 @@ def _award_console(request, session, award, *, status_code: int = 200, **extra):
         "history": audit.list_entries(session, object_type="award", object_id=award.id,
                                       limit=20)[0],
         "form": _award_form(award),
-        "counts": entries.status_counts(session, award),
+        "counts": entry_queries.status_counts(session, award),
         "ENTRY_STATUS": ENTRY_STATUS_LABELS,
     }
     context.update(extra)

@@ -16,7 +16,10 @@ from app.deps import (
     api_role,
     with_total,
 )
-from app.entries import service
+from app.entries import files
+from app.entries import queries
+from app.entries import views
+from app.entries import writes
 from app.entries.models import (
     EntryCreate,
     EntryOrganizerView,
@@ -43,8 +46,8 @@ def _json(model) -> JSONResponse:
 def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: SessionDep,
                  now: Now):
     award = awards.get_award(session, award_id, viewer=user)
-    return service.to_public(service.create_entry(session, award, data, user=user, now=now),
-                             user)
+    entry = writes.create_entry(session, award, data, user=user, now=now)
+    return views.for_author(entry, user)
 
 
 @router.get("/entries/{entry_id}", response_model=None, responses={
@@ -54,23 +57,23 @@ def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: 
 def get_entry(entry_id: Id, user: ApiUser, session: SessionDep):
     """Its submitter and linked co-authors see the entry; organizers also see integrity
     flags (duplicate files)."""
-    entry = service.get_entry(session, entry_id, viewer=user)
-    return _json(service.view_for(session, entry, user))
+    entry = queries.get_entry(session, entry_id, viewer=user)
+    return _json(views.view_for(session, entry, user))
 
 
 @router.patch("/entries/{entry_id}", response_model=EntryPublic, responses=errors(403, 404, 409))
 def update_entry(entry_id: Id, data: EntryUpdate, user: ApiUser, session: SessionDep, now: Now):
-    entry = service.get_entry(session, entry_id, viewer=user)
-    return service.to_public(service.update_entry(session, entry, data, user=user, now=now),
+    entry = queries.get_entry(session, entry_id, viewer=user)
+    return views.for_author(writes.update_entry(session, entry, data, user=user, now=now),
                              user)
 
 
 @router.get("/me/entries", response_model=list[EntryPublic], responses=paged())
 def my_entries(user: ApiJournalist, session: SessionDep, page: PageParams, response: Response):
     """The entries the caller submitted and those they co-author (``viewer_role``)."""
-    entries, total = service.list_my_entries(session, user, limit=page.limit, offset=page.offset)
+    entries, total = queries.list_my_entries(session, user, limit=page.limit, offset=page.offset)
     with_total(response, total)
-    return [service.to_public(e, user) for e in entries]
+    return [views.for_author(e, user) for e in entries]
 
 
 @router.get("/awards/{award_id}/entries", response_model=list[EntryOrganizerView],
@@ -81,12 +84,12 @@ def award_entries(
     q: str | None = None, sort: str = "code",
 ):
     award = awards.get_award(session, award_id, viewer=organizer)
-    entries, total = service.list_award_entries(
+    entries, total = queries.list_award_entries(
         session, award, status=status, category_id=category_id, q=q, sort=sort,
         include_drafts=status == "draft", limit=page.limit, offset=page.offset)
-    duplicates = service.duplicates_for(session, entries)
+    duplicates = queries.duplicates_for(session, entries)
     with_total(response, total)
-    return [service.to_organizer_view(e, duplicates.get(e.id, [])) for e in entries]
+    return [views.for_organizer(e, duplicates.get(e.id, [])) for e in entries]
 
 
 @router.get("/awards/{award_id}/entries.csv", response_class=Response,
@@ -107,11 +110,12 @@ def entries_csv_response(read_sessions, award, *, status, category_id, q,
                          sort) -> StreamingResponse:
     """Streams the file: access and filters are checked before it starts; the rows are
     read a batch at a time in sessions of their own (the request's is closed by then)."""
-    query = service.export_query(award, status=status, category_id=category_id, q=q, sort=sort)
-    rows = (row for batch in service.export_batches(read_sessions, award, query)
+    query = queries.export_query(award, status=status, category_id=category_id, q=q,
+                                       sort=sort)
+    rows = (row for batch in queries.export_batches(read_sessions, award, query)
             for row in batch)
     return StreamingResponse(
-        csv_stream(service.EXPORT_HEADER, rows), media_type="text/csv; charset=utf-8",
+        csv_stream(queries.EXPORT_HEADER, rows), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": content_disposition(f"tac-pham-{award.slug}.csv"),
                  "X-Content-Type-Options": "nosniff"})
 
@@ -126,10 +130,10 @@ def entries_csv_response(read_sessions, award, *, status, category_id, q,
 async def upload_file(entry_id: Id, request: Request, user: ApiUser, session: SessionDep,
                       now: Now):
     """Streams the file to storage; 413 over the category's size, 415 a kind it refuses."""
-    max_bytes, kinds = await run_in_threadpool(service.upload_limits, session, entry_id,
+    max_bytes, kinds = await run_in_threadpool(files.upload_limits, session, entry_id,
                                                user=user)
     stored, filename = await receive_file(request, max_bytes=max_bytes, kinds=kinds)
-    row = await run_in_threadpool(service.attach_file, session, entry_id, stored, filename,
+    row = await run_in_threadpool(files.attach_file, session, entry_id, stored, filename,
                                   user=user, now=now)
     return FilePublic(**row.model_dump())
 
@@ -137,13 +141,13 @@ async def upload_file(entry_id: Id, request: Request, user: ApiUser, session: Se
 @router.delete("/entries/{entry_id}/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=errors(403, 404, 409))
 def delete_file(entry_id: Id, file_id: Id, user: ApiUser, session: SessionDep, now: Now):
-    service.delete_file(session, entry_id, file_id, user=user, now=now)
+    files.delete_file(session, entry_id, file_id, user=user, now=now)
 
 
 @router.get("/files/{file_id}", response_class=FileResponse,
             responses={**file_download(), **errors(404)})
 def download_file(file_id: Id, user: ApiUser, session: SessionDep):
-    row = service.get_file(session, file_id, viewer=user)
+    row = files.get_file(session, file_id, viewer=user)
     return file_response(row)
 
 
@@ -164,15 +168,15 @@ def file_response(row, *, inline: bool = False) -> FileResponse:
 @router.post("/entries/{entry_id}/submit", response_model=EntryPublic,
              responses=errors(403, 404, 409))
 def submit_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
-    entry = service.get_entry(session, entry_id, viewer=user)
-    return service.to_public(service.submit_entry(session, entry, user=user, now=now), user)
+    entry = queries.get_entry(session, entry_id, viewer=user)
+    return views.for_author(writes.submit_entry(session, entry, user=user, now=now), user)
 
 
 @router.post("/entries/{entry_id}/withdraw", response_model=EntryPublic,
              responses=errors(403, 404, 409))
 def withdraw_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
-    entry = service.get_entry(session, entry_id, viewer=user)
-    return service.to_public(service.withdraw_entry(session, entry, user=user, now=now),
+    entry = queries.get_entry(session, entry_id, viewer=user)
+    return views.for_author(writes.withdraw_entry(session, entry, user=user, now=now),
                              user)
 
 
@@ -180,7 +184,7 @@ def withdraw_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
              responses=errors(404, 409))
 def screen_entry(entry_id: Id, data: ScreenIn, organizer: ApiOrganizer, session: SessionDep,
                  now: Now):
-    entry = service.get_entry(session, entry_id, viewer=organizer)
-    entry = service.screen_entry(session, entry, decision=data.decision, reason=data.reason,
+    entry = queries.get_entry(session, entry_id, viewer=organizer)
+    entry = writes.screen_entry(session, entry, decision=data.decision, reason=data.reason,
                                  actor=organizer, now=now)
-    return service.view_for(session, entry, organizer)
+    return views.view_for(session, entry, organizer)

@@ -154,3 +154,34 @@ class EntryOrganizerView(EntryPublic):
     submitter_id: int
     duplicates: list[DuplicatePublic] = []
     flags: list[str] = []
+
+
+class JudgeAuthor(BaseModel):
+    full_name: str
+    pen_name: str | None
+
+
+class JudgeFile(BaseModel):
+    """A file as a judge sees it: in a blind round ``name`` is ``<code>-<n>.<ext>``."""
+    id: int
+    name: str
+    size: int
+    kind: str
+    content_type: str
+
+
+class EntryJudgeView(BaseModel):
+    """The entry as a judge sees it. ``authors`` is null in a blind round."""
+    id: int
+    code: str | None
+    title: str
+    category_id: int
+    category: str
+    summary: str
+    outlet: str
+    published_on: date
+    url: str | None
+    series_parts: int | None
+    blind: bool
+    authors: list[JudgeAuthor] | None
+    files: list[JudgeFile]

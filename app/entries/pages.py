@@ -22,7 +22,11 @@ from app.deps import (
     page_csrf,
     page_role,
 )
-from app.entries import service
+from app.entries import access as entry_access
+from app.entries import files as entry_files
+from app.entries import queries as entry_queries
+from app.entries import views as entry_views
+from app.entries import writes as entry_writes
 from app.entries.api import entries_csv_response, file_response
 from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
@@ -74,7 +78,7 @@ def _form_from_post(values: dict) -> dict:
 
 @router.get("/me/entries")
 def my_entries(request: Request, session: SessionDep, user: PageJournalist):
-    entries, total = service.list_my_entries(session, user, limit=200)
+    entries, total = entry_queries.list_my_entries(session, user, limit=200)
     award_ids = {e.award_id for e in entries}
     award_map = {a.id: a for a in awards.awards_by_ids(session, award_ids)}
     category_map = awards.categories_by_ids(session, {e.category_id for e in entries})
@@ -106,7 +110,7 @@ def create_entry(slug: str, request: Request, form: FormDep, session: SessionDep
     award = awards.get_award_by_slug(session, slug, viewer=user)
     values = _entry_values(form, award)
     try:
-        entry = service.create_entry(session, award, EntryCreate(**values), user=user, now=now)
+        entry = entry_writes.create_entry(session, award, EntryCreate(**values), user=user, now=now)
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         award = awards.get_award_by_slug(session, slug, viewer=user)
@@ -123,11 +127,11 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
         "award": award,
         "categories": awards.list_categories(session, award),
         "category": awards.get_category(session, entry.category_id),
-        "editable": entry.status in EDITABLE and service.is_submitter(entry, user),
-        "is_submitter": service.is_submitter(entry, user),
-        "viewer_role": service.viewer_role(entry, user),
+        "editable": entry.status in EDITABLE and entry_access.is_submitter(entry, user),
+        "is_submitter": entry_access.is_submitter(entry, user),
+        "viewer_role": entry_access.viewer_role(entry, user),
         "email_verified": user.email_verified,
-        "history": service.history(session, entry),
+        "history": entry_queries.history(session, entry),
         "ENTRY_STATUS": STATUS_LABELS,
         "form": _form_from_entry(entry),
         "uploaded": None,
@@ -139,7 +143,7 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
 @router.get("/entries/{entry_id}")
 def entry_page(entry_id: Id, request: Request, session: SessionDep, user: PageUser,
                uploaded: int | None = None, saved: int = 0, created: int = 0):
-    entry = service.get_entry(session, entry_id, viewer=user)
+    entry = entry_queries.get_entry(session, entry_id, viewer=user)
     receipt = next((f for f in entry.files if f.id == uploaded), None)
     return _entry_page(request, session, entry, user, uploaded=receipt, saved=saved,
                        created=created)
@@ -148,16 +152,16 @@ def entry_page(entry_id: Id, request: Request, session: SessionDep, user: PageUs
 @router.post("/entries/{entry_id}")
 def update_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep, user: PageUser,
                  now: Now):
-    entry = service.get_entry(session, entry_id, viewer=user)
+    entry = entry_queries.get_entry(session, entry_id, viewer=user)
     award = session.get(Award, entry.award_id)
     values = _entry_values(form, award)
     version = form.get("version") if isinstance(form.get("version"), str) else None
     try:
-        service.update_entry(session, entry, EntryUpdate(**values), user=user, now=now,
+        entry_writes.update_entry(session, entry, EntryUpdate(**values), user=user, now=now,
                              opened_at=parse_datetime(version))
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
-        entry = service.get_entry(session, entry_id, viewer=user)
+        entry = entry_queries.get_entry(session, entry_id, viewer=user)
         return _entry_page(request, session, entry, user, form=_form_from_post(values),
                            error=message, errors=errors,
                            status_code=getattr(err, "status_code", 422))
@@ -165,7 +169,7 @@ def update_entry(entry_id: Id, request: Request, form: FormDep, session: Session
 
 
 def _upload_error_page(request, session, entry_id, user, message, status_code):
-    entry = service.get_entry(session, entry_id, viewer=user)
+    entry = entry_queries.get_entry(session, entry_id, viewer=user)
     return _entry_page(request, session, entry, user, upload_error=message,
                        status_code=status_code)
 
@@ -189,12 +193,12 @@ async def upload_file(entry_id: Id, request: Request, session: SessionDep, user:
         if header_token is not None:
             check_csrf_token(request, header_token)
     try:
-        max_bytes, kinds = await run_in_threadpool(service.upload_limits, session, entry_id,
+        max_bytes, kinds = await run_in_threadpool(entry_files.upload_limits, session, entry_id,
                                                    user=user)
         stored, filename = await receive_file(
             request, max_bytes=max_bytes, kinds=kinds,
             csrf=None if header_token is not None else partial(check_csrf_token, request))
-        row = await run_in_threadpool(service.attach_file, session, entry_id, stored, filename,
+        row = await run_in_threadpool(entry_files.attach_file, session, entry_id, stored, filename,
                                       user=user, now=now)
     except DomainError as err:
         message, _ = form_error(session, err)
@@ -219,7 +223,7 @@ def _act_on_entry(request, session, entry_id, user, action, *, done: str, error_
         action()
     except DomainError as err:
         message, _ = form_error(session, err)
-        entry = service.get_entry(session, entry_id, viewer=user)
+        entry = entry_queries.get_entry(session, entry_id, viewer=user)
         if reached is not None and entry.status == reached:
             return redirect(done)
         return _entry_page(request, session, entry, user, status_code=err.status_code,
@@ -232,7 +236,7 @@ def delete_file(entry_id: Id, file_id: Id, request: Request, session: SessionDep
                 user: PageUser, now: Now):
     return _act_on_entry(
         request, session, entry_id, user,
-        lambda: service.delete_file(session, entry_id, file_id, user=user, now=now),
+        lambda: entry_files.delete_file(session, entry_id, file_id, user=user, now=now),
         done=f"/entries/{entry_id}#files", error_slot="upload_error")
 
 
@@ -240,7 +244,7 @@ def delete_file(entry_id: Id, file_id: Id, request: Request, session: SessionDep
 def download_file(entry_id: Id, file_id: Id, session: SessionDep, user: PageUser,
                   inline: int = 0):
     """Download (or, for images and PDFs, preview) a file of an entry the user may see."""
-    row = service.get_file(session, file_id, viewer=user)
+    row = entry_files.get_file(session, file_id, viewer=user)
     if row.entry_id != entry_id:
         return redirect(f"/entries/{row.entry_id}/files/{row.id}")
     return file_response(row, inline=bool(inline) and row.kind in ("image", "pdf"))
@@ -248,10 +252,10 @@ def download_file(entry_id: Id, file_id: Id, session: SessionDep, user: PageUser
 
 @router.post("/entries/{entry_id}/submit")
 def submit_entry(entry_id: Id, request: Request, session: SessionDep, user: PageUser, now: Now):
-    entry = service.get_entry(session, entry_id, viewer=user)
+    entry = entry_queries.get_entry(session, entry_id, viewer=user)
     return _act_on_entry(
         request, session, entry_id, user,
-        lambda: service.submit_entry(session, entry, user=user, now=now),
+        lambda: entry_writes.submit_entry(session, entry, user=user, now=now),
         done=f"/entries/{entry_id}?saved=2", error_slot="action_error",
         reached=EntryStatus.submitted)
 
@@ -259,11 +263,11 @@ def submit_entry(entry_id: Id, request: Request, session: SessionDep, user: Page
 @router.post("/entries/{entry_id}/withdraw")
 def withdraw_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
                    user: PageUser, now: Now):
-    entry = service.get_entry(session, entry_id, viewer=user)
+    entry = entry_queries.get_entry(session, entry_id, viewer=user)
     reason = form.get("reason") or None
     return _act_on_entry(
         request, session, entry_id, user,
-        lambda: service.withdraw_entry(session, entry, user=user, now=now, reason=reason),
+        lambda: entry_writes.withdraw_entry(session, entry, user=user, now=now, reason=reason),
         done=f"/entries/{entry_id}?saved=3", error_slot="action_error",
         reached=EntryStatus.withdrawn)
 
@@ -277,7 +281,7 @@ def _list_filters(status: str | None, category_id: str | None, q: str | None,
         "status": status if status in EntryStatus.__members__ else None,
         "category_id": parse_int(category_id),
         "q": q,
-        "sort": sort if sort in service.SORTS else "code",
+        "sort": sort if sort in entry_queries.SORTS else "code",
     }
 
 
@@ -287,13 +291,13 @@ def award_entries(award_id: Id, request: Request, session: SessionDep, organizer
                   q: str | None = None, sort: str = "code", offset: Offset = 0):
     award = awards.get_award(session, award_id, viewer=organizer)
     filters = _list_filters(status, category_id, q, sort)
-    entries, total = service.list_award_entries(
+    entries, total = entry_queries.list_award_entries(
         session, award, **filters, include_drafts=filters["status"] == "draft", limit=100,
         offset=offset)
     categories = awards.list_categories(session, award)
     return render(request, "entries/admin_list.html", {
         "award": award, "entries": entries, "total": total, "offset": offset,
-        "duplicates": service.duplicates_for(session, entries),
+        "duplicates": entry_queries.duplicates_for(session, entries),
         "categories": {c.id: c for c in categories},
         "filters": {name: value or "" for name, value in filters.items()},
         "ENTRY_STATUS": STATUS_LABELS,
@@ -314,9 +318,9 @@ def _screen_page(request, session, entry, organizer, *, status_code=200, **extra
     context = {
         "entry": entry, "award": award,
         "category": awards.get_category(session, entry.category_id),
-        "view": service.view_for(session, entry, organizer),
+        "view": entry_views.view_for(session, entry, organizer),
         "submitter": session.get(User, entry.submitter_id),
-        "history": service.history(session, entry),
+        "history": entry_queries.history(session, entry),
         "ENTRY_STATUS": STATUS_LABELS,
     }
     context.update(extra)
@@ -326,20 +330,20 @@ def _screen_page(request, session, entry, organizer, *, status_code=200, **extra
 @router.get("/admin/entries/{entry_id}")
 def screen_page(entry_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
                 saved: int = 0):
-    entry = service.get_entry(session, entry_id, viewer=organizer)
+    entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
     return _screen_page(request, session, entry, organizer, saved=saved)
 
 
 @router.post("/admin/entries/{entry_id}/screen")
 def screen_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
                  organizer: PageOrganizer, now: Now):
-    entry = service.get_entry(session, entry_id, viewer=organizer)
+    entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
     try:
-        service.screen_entry(session, entry, decision=form.get("decision") or "",
+        entry_writes.screen_entry(session, entry, decision=form.get("decision") or "",
                              reason=form.get("reason") or None, actor=organizer, now=now)
     except DomainError as err:
         message, _ = form_error(session, err)
-        entry = service.get_entry(session, entry_id, viewer=organizer)
+        entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
         return _screen_page(request, session, entry, organizer, error=message,
                             reason=form.get("reason") or "", status_code=err.status_code)
     return redirect(f"/admin/entries/{entry_id}?saved=1")

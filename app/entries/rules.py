@@ -12,6 +12,9 @@ from app.accounts.rules import Role
 from app.errors import N_, Conflict, Forbidden, Invalid
 
 
+MB = 1024 * 1024
+
+
 class EntryStatus(StrEnum):
     draft = "draft"
     submitted = "submitted"
@@ -19,9 +22,6 @@ class EntryStatus(StrEnum):
     returned = "returned"
     rejected = "rejected"
     withdrawn = "withdrawn"
-    shortlisted = "shortlisted"
-    awarded = "awarded"
-    not_awarded = "not_awarded"
 
 
 class EntryAction(StrEnum):
@@ -43,9 +43,9 @@ class Transition:
 
 
 S = EntryStatus
-# Every move an entry can make before judging, who may make it, whether it needs a reason,
-# and the mail the submitter then receives. (The judging work adds shortlisted / awarded /
-# not_awarded.)
+# Every move an entry can make, who may make it, whether it needs a reason, and the mail
+# the submitter then receives. Judging outcomes (in a round, shortlisted, a prize) are not
+# entry statuses: they live in the judging and results tables, sealed from the authors.
 ENTRY_TRANSITIONS: dict[EntryAction, Transition] = {
     EntryAction.submit: Transition(frozenset({S.draft, S.returned}), S.submitted, Role.journalist,
                                    mail="entry_receipt"),
@@ -66,9 +66,6 @@ STATUS_LABELS = {
     S.returned: N_("Returned for changes"),
     S.rejected: N_("Rejected"),
     S.withdrawn: N_("Withdrawn"),
-    S.shortlisted: N_("Shortlisted"),
-    S.awarded: N_("Awarded"),
-    S.not_awarded: N_("Not awarded"),
 }
 
 EDITABLE = frozenset({S.draft, S.returned})

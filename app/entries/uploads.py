@@ -17,7 +17,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from app.entries import service
+from app.entries import files as entry_files
 from app.errors import N_, BadRequest, Invalid
 from app.limits import allow_body
 from app.storage import KindRefused, SizeExceeded, StoredFile, UploadWriter, clean_filename, \
@@ -119,14 +119,14 @@ async def receive_file(request: Request, *, max_bytes: int, kinds: list[str],
     body that is not well-formed multipart. The whole body may hold the file's limit plus a
     small envelope (413 beyond, whatever the other fields hold). With ``csrf``, a
     ``csrf_token`` field must come before the file and pass ``csrf(token)`` (which raises).
-    The name returned is the client's, cleaned; ``service.attach_file`` gives it its final
+    The name returned is the client's, cleaned; ``entry_files.attach_file`` gives it its final
     extension.
     """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not params.get(b"boundary"):
         raise Invalid(N_("Send the file as multipart/form-data in a field named “file”."),
                       field="file")
-    allow_body(request, max_bytes + ENVELOPE_BYTES, lambda: service.refuse_size(max_bytes))
+    allow_body(request, max_bytes + ENVELOPE_BYTES, lambda: entry_files.refuse_size(max_bytes))
     part = _FilePart(max_bytes, kinds, csrf)
     try:
         parser = MultipartParser(params[b"boundary"], {
@@ -146,10 +146,10 @@ async def receive_file(request: Request, *, max_bytes: int, kinds: list[str],
         stored = await run_in_threadpool(part.writer.finish)
     except SizeExceeded:
         _abort(part)
-        raise service.refuse_size(max_bytes) from None
+        raise entry_files.refuse_size(max_bytes) from None
     except KindRefused:
         _abort(part)
-        raise service.refuse_kind(kinds) from None
+        raise entry_files.refuse_kind(kinds) from None
     except ClientDisconnect:
         _abort(part)
         raise Invalid(N_("The upload was interrupted."), field="file") from None

@@ -1,7 +1,7 @@
 """safe download names: existing files' names get the extension of their content
 
 Data only: every ``entry_file.filename`` is rewritten with ``app.storage.download_name`` (the
-one rule for names, applied to new uploads by ``entries.service.attach_file``): control and
+one rule for names, applied to new uploads by ``entries.files.attach_file``): control and
 format characters (bidi tricks) removed, and the extension of the kind the content was judged
 to be. The rule is idempotent, so running it on names already right changes nothing.
 

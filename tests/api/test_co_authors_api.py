@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from app.accounts.models import User
 from app.awards import service as awards
-from app.entries import service
+from app.entries import writes as entry_writes
 from app.mail.models import Mail
 from tests.factories import PASSWORD, api_headers, make_award, make_entry, make_user
 
@@ -49,7 +49,7 @@ def test_an_address_registered_first_by_someone_else_reads_nothing(client, sessi
 
     # The address proven (by whoever really holds the mailbox): the entries appear.
     squatter.email_verified_at = datetime.now(UTC)
-    service.link_co_author_accounts(session, squatter)
+    entry_writes.link_co_author_accounts(session, squatter)
     response = client.get(f"/api/v1/entries/{entry.id}", headers=headers)
     assert (response.status_code, response.json()["viewer_role"]) == (200, "co_author")
     mine = client.get("/api/v1/me/entries", headers=headers).json()
@@ -83,7 +83,7 @@ def test_the_limit_counts_co_authored_entries_at_create_and_submit(client, sessi
     draft = make_entry(session, award, user=submitter, co_authors=[line])
     make_entry(session, award, user=hoa)
     hoa.email_verified_at = datetime.now(UTC)
-    service.link_co_author_accounts(session, hoa)  # Hoa now has three entries; limit two
+    entry_writes.link_co_author_accounts(session, hoa)  # Hoa now has three entries; limit two
     headers = api_headers(client, submitter)
     response = client.post(f"/api/v1/entries/{draft.id}/submit", headers=headers)
     message = ("Đồng tác giả Lê Thị Hoa đã có 2 tác phẩm dự giải này (tự gửi hoặc là đồng "

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from app.entries import service
+from app.entries import queries as entry_queries
 from app.samples import pdf
 from tests.factories import api_headers, make_award, make_entry, make_user, page_login
 
@@ -37,7 +37,7 @@ def _sha(data: bytes) -> str:
 @pytest.mark.parametrize("kind", ["api", "page"])
 def test_an_export_of_several_batches_has_every_row_in_order(client, session, monkeypatch,
                                                              kind):
-    monkeypatch.setattr(service, "EXPORT_BATCH", BATCH)
+    monkeypatch.setattr(entry_queries, "EXPORT_BATCH", BATCH)
     award = make_award(session, status="open")
     same = pdf("trung lap")
     contents = [pdf("bai 0"), same, pdf("bai 2"), pdf("bai 3"), same]
@@ -53,7 +53,7 @@ def test_an_export_of_several_batches_has_every_row_in_order(client, session, mo
 
     rows = _rows(fetch(award))
 
-    assert rows[0] == list(service.EXPORT_HEADER)
+    assert rows[0] == list(entry_queries.EXPORT_HEADER)
 
     def row(i, title, authors, pen_names, duplicate_of):
         e = entries[i]
@@ -78,7 +78,7 @@ def test_an_export_of_several_batches_has_every_row_in_order(client, session, mo
 @pytest.mark.parametrize("kind", ["api", "page"])
 def test_export_queries_grow_with_batches_not_with_entries(client, session, queries,
                                                            monkeypatch, kind):
-    monkeypatch.setattr(service, "EXPORT_BATCH", BATCH)
+    monkeypatch.setattr(entry_queries, "EXPORT_BATCH", BATCH)
     fetch = _caller(client, make_user(session, role="organizer"), kind)
     counts, author_reads = {}, {}
     for n in (1, 2, 5):

@@ -54,7 +54,7 @@ def test_client_disconnect_mid_upload_leaves_no_file_and_no_row(client, session)
 
 
 def test_sweep_removes_what_a_killed_server_left_and_keeps_rows_files(client, session):
-    from app.entries import service
+    from app.entries import files as entry_files
 
     award = make_award(session, status="open")
     entry = make_entry(session, award)
@@ -64,7 +64,7 @@ def test_sweep_removes_what_a_killed_server_left_and_keeps_rows_files(client, se
         (storage.root / name).write_bytes(b"half")
         os.utime(storage.root / name, (1, 1))
     os.utime(storage.path_of(kept), (1, 1))
-    removed = storage.sweep(service.referenced_files(session))
+    removed = storage.sweep(entry_files.referenced_files(session))
     assert sorted(removed) == ["e" * 32 + ".part", "f" * 32]
     assert storage.exists(kept)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from app.accounts.models import User
-from app.entries import service
+from app.entries import writes as entry_writes
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_award, make_entry, make_user, page_login
 
@@ -33,7 +33,7 @@ def test_an_address_registered_first_by_someone_else_shows_nothing(client, sessi
 
     squatter = session.exec(select(User).where(User.email == "hoa@example.vn")).one()
     squatter.email_verified_at = datetime.now(UTC)
-    service.link_co_author_accounts(session, squatter)
+    entry_writes.link_co_author_accounts(session, squatter)
     mine = client.get("/me/entries").text
     assert (f'<a href="/entries/{entry.id}">Những bàn tay giữ rừng</a> '
             '<span class="badge">đồng tác giả</span>') in mine

@@ -5,7 +5,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.entries import service
+from app.entries import files as entry_files
+
+from app.entries import queries as entry_queries
+
+from app.entries import views as entry_views
+
+from app.entries import writes as entry_writes
 from app.entries.models import CoAuthorIn, EntryUpdate
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.factories import make_award, make_entry, make_user
@@ -27,7 +33,7 @@ def _verify(session, user):
     user.email_verified_at = NOW
     session.add(user)
     session.flush()
-    return service.link_co_author_accounts(session, user)
+    return entry_writes.link_co_author_accounts(session, user)
 
 
 def test_co_authors_are_linked_to_verified_accounts_of_their_addresses_at_creation(session,
@@ -43,7 +49,7 @@ def test_co_authors_are_linked_to_verified_accounts_of_their_addresses_at_creati
         ("Lê Thị Hoa", "hoa@example.vn", hoa.id),
         ("Phạm Văn Nam", "nam@example.vn", None),
         ("Lò Văn Pá", None, None)]
-    assert [a.linked for a in service.to_public(entry).authors] == [True, True, False, False]
+    assert [a.linked for a in entry_views.for_author(entry).authors] == [True, True, False, False]
 
 
 def test_an_unverified_account_holding_the_address_is_not_linked_and_sees_nothing(session,
@@ -53,10 +59,10 @@ def test_an_unverified_account_holding_the_address_is_not_linked_and_sees_nothin
                        co_authors=[{"full_name": "Lê Thị Hoa", "email": "hoa@example.vn"}])
     assert entry.authors[1].user_id is None
     with pytest.raises(NotFound):
-        service.get_entry(session, entry.id, viewer=squatter)
+        entry_queries.get_entry(session, entry.id, viewer=squatter)
     with pytest.raises(NotFound):
-        service.get_file(session, entry.files[0].id, viewer=squatter)
-    assert service.list_my_entries(session, squatter) == ([], 0)
+        entry_files.get_file(session, entry.files[0].id, viewer=squatter)
+    assert entry_queries.list_my_entries(session, squatter) == ([], 0)
 
 
 def test_verifying_the_address_links_the_lines_and_gives_access(session, award):
@@ -66,10 +72,10 @@ def test_verifying_the_address_links_the_lines_and_gives_access(session, award):
     assert _verify(session, hoa) == 1
     session.refresh(entry)
     assert entry.authors[1].user_id == hoa.id
-    assert service.get_entry(session, entry.id, viewer=hoa).id == entry.id
-    entries, total = service.list_my_entries(session, hoa)
+    assert entry_queries.get_entry(session, entry.id, viewer=hoa).id == entry.id
+    entries, total = entry_queries.list_my_entries(session, hoa)
     assert ([e.id for e in entries], total) == ([entry.id], 1)
-    assert service.to_public(entries[0], hoa).viewer_role == "co_author"
+    assert entry_views.for_author(entries[0], hoa).viewer_role == "co_author"
 
 
 def test_editing_the_list_links_new_addresses_and_keeps_notified_at(session, award):
@@ -81,7 +87,7 @@ def test_editing_the_list_links_new_addresses_and_keeps_notified_at(session, awa
                                    {"full_name": "Chưa Có", "email": "chua@example.vn"}])
     notified = [a.notified_at for a in entry.authors[1:]]
     assert None not in notified
-    service.update_entry(session, entry, EntryUpdate(co_authors=[
+    entry_writes.update_entry(session, entry, EntryUpdate(co_authors=[
         CoAuthorIn(full_name="Phạm Văn Nam", email="nam@example.vn"),
         CoAuthorIn(full_name="Lê Thị Hoa (sửa tên)", email="hoa@example.vn")]),
         user=submitter, now=NOW)
@@ -104,12 +110,12 @@ def test_an_address_is_listed_once_and_never_the_submitters_own(session, award):
 def test_a_co_author_sees_the_entry_but_cannot_act_on_it(session, award):
     hoa = make_user(session, email="hoa@example.vn")
     entry = make_entry(session, award, co_authors=[{"full_name": "Hoa", "email": "hoa@example.vn"}])
-    assert service.view_for(session, entry, hoa).viewer_role == "co_author"
+    assert entry_views.view_for(session, entry, hoa).viewer_role == "co_author"
     for act in (
-        lambda: service.update_entry(session, entry, EntryUpdate(title="x"), user=hoa, now=NOW),
-        lambda: service.submit_entry(session, entry, user=hoa, now=NOW),
-        lambda: service.delete_file(session, entry.id, entry.files[0].id, user=hoa, now=NOW),
-        lambda: service.upload_limits(session, entry.id, user=hoa),
+        lambda: entry_writes.update_entry(session, entry, EntryUpdate(title="x"), user=hoa, now=NOW),
+        lambda: entry_writes.submit_entry(session, entry, user=hoa, now=NOW),
+        lambda: entry_files.delete_file(session, entry.id, entry.files[0].id, user=hoa, now=NOW),
+        lambda: entry_files.upload_limits(session, entry.id, user=hoa),
     ):
         with pytest.raises(Forbidden) as err:
             act()
@@ -170,7 +176,7 @@ def test_adding_a_co_author_at_the_limit_is_refused_on_update(session, award):
     submitter = make_user(session)
     entry = make_entry(session, award, user=submitter)
     with pytest.raises(Conflict) as err:
-        service.update_entry(session, entry, EntryUpdate(co_authors=[CoAuthorIn(**hoa_line)]),
+        entry_writes.update_entry(session, entry, EntryUpdate(co_authors=[CoAuthorIn(**hoa_line)]),
                              user=submitter, now=NOW)
     assert err.value.params == {"name": "Lê Thị Hoa", "n": 2}
 
@@ -186,7 +192,7 @@ def test_submitting_is_refused_when_a_co_author_linked_later_is_over_the_limit(s
     _verify(session, hoa)  # now linked to both entries: three in all, limit two
     session.refresh(entry)
     with pytest.raises(Conflict) as err:
-        service.submit_entry(session, entry, user=submitter, now=NOW)
+        entry_writes.submit_entry(session, entry, user=submitter, now=NOW)
     assert (err.value.field, err.value.params) == ("co_authors", {"name": "Lê Thị Hoa", "n": 2})
     assert entry.status == "draft"
 
@@ -205,6 +211,6 @@ def test_an_unverified_account_prepares_a_draft_but_cannot_submit_it(session, aw
     user = make_user(session, verified=False)
     entry = make_entry(session, award, user=user)
     with pytest.raises(Forbidden) as err:
-        service.submit_entry(session, entry, user=user, now=NOW)
+        entry_writes.submit_entry(session, entry, user=user, now=NOW)
     assert err.value.message == "Please confirm your e-mail address before submitting."
     assert (entry.status, entry.code) == ("draft", None)

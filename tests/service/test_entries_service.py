@@ -6,7 +6,10 @@ from sqlmodel import select
 from app.audit.models import AuditEntry
 from app.awards import service as awards
 from app.awards.models import AwardUpdate
-from app.entries import service
+from app.entries import files as entry_files
+from app.entries import queries as entry_queries
+from app.entries import views as entry_views
+from app.entries import writes as entry_writes
 from app.entries.models import CoAuthorIn, EntryCreate, EntryFile, EntryUpdate
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.samples import pdf, png
@@ -28,7 +31,7 @@ def _create(session, award, user, **over):
     values = dict(category_id=category.id, title="Đảng viên trẻ", outlet="Báo Ninh Thuận",
                   published_on=date(2026, 3, 1))
     values.update(over)
-    return service.create_entry(session, award, EntryCreate(**values), user=user, now=NOW)
+    return entry_writes.create_entry(session, award, EntryCreate(**values), user=user, now=NOW)
 
 
 def test_entry_starts_as_a_draft_without_a_code_with_the_submitter_first(session, award):
@@ -88,7 +91,7 @@ def test_limit_is_checked_again_at_submission(session):
     second = make_entry(session, award, user=user)
     awards.update_award(session, award, AwardUpdate(max_entries_per_author=1), actor=organizer)
     with pytest.raises(Conflict):
-        service.submit_entry(session, second, user=user, now=NOW)
+        entry_writes.submit_entry(session, second, user=user, now=NOW)
 
 
 def test_submit_gives_a_code_from_the_category(session, award):
@@ -110,19 +113,19 @@ def test_code_survives_return_and_resubmission(session, award):
     organizer = make_user(session, role="organizer")
     entry = make_entry(session, award, status="submitted")
     code = entry.code
-    service.screen_entry(session, entry, decision="return", reason="Thiếu bản PDF trang báo",
+    entry_writes.screen_entry(session, entry, decision="return", reason="Thiếu bản PDF trang báo",
                          actor=organizer, now=NOW)
     assert (entry.status, entry.screening_reason) == ("returned", "Thiếu bản PDF trang báo")
-    service.update_entry(session, entry, EntryUpdate(title="Tên đã sửa"),
+    entry_writes.update_entry(session, entry, EntryUpdate(title="Tên đã sửa"),
                          user=_submitter(session, entry), now=NOW)
-    service.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
+    entry_writes.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
     assert (entry.status, entry.code) == ("submitted", code)
 
 
 def test_submission_needs_a_file(session, award):
     entry = make_entry(session, award, files=[])
     with pytest.raises(Conflict) as err:
-        service.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
+        entry_writes.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
     assert err.value.message == "Upload at least one file of the work before submitting."
 
 
@@ -139,18 +142,18 @@ def test_submission_needs_the_url_the_category_requires(session):
     awards.change_status(session, award, "open", actor=organizer)
     entry = make_entry(session, award, category=category)
     with pytest.raises(Conflict) as err:
-        service.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
+        entry_writes.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
     assert err.value.field == "url"
 
 
 def test_submission_window_uses_now(session, award):
     entry = make_entry(session, award)
     with pytest.raises(Conflict) as err:
-        service.submit_entry(session, entry, user=_submitter(session, entry),
+        entry_writes.submit_entry(session, entry, user=_submitter(session, entry),
                              now=award.submission_closes_at)
     assert err.value.message == "The submission deadline has passed."
     with pytest.raises(Conflict):
-        service.submit_entry(session, entry, user=_submitter(session, entry),
+        entry_writes.submit_entry(session, entry, user=_submitter(session, entry),
                              now=award.submission_opens_at - timedelta(seconds=1))
 
 
@@ -160,11 +163,11 @@ def test_others_cannot_see_or_change_an_entry(session, award):
     judge = make_user(session, role="judge")
     for viewer in (stranger, judge):
         with pytest.raises(NotFound):
-            service.get_entry(session, entry.id, viewer=viewer)
+            entry_queries.get_entry(session, entry.id, viewer=viewer)
     with pytest.raises(NotFound):
-        service.update_entry(session, entry, EntryUpdate(title="x"), user=stranger, now=NOW)
+        entry_writes.update_entry(session, entry, EntryUpdate(title="x"), user=stranger, now=NOW)
     organizer = make_user(session, role="organizer")
-    assert service.get_entry(session, entry.id, viewer=organizer).id == entry.id
+    assert entry_queries.get_entry(session, entry.id, viewer=organizer).id == entry.id
 
 
 def test_a_co_author_with_a_verified_account_sees_the_entry_but_cannot_change_it(session,
@@ -172,16 +175,16 @@ def test_a_co_author_with_a_verified_account_sees_the_entry_but_cannot_change_it
     co = make_user(session, email="dongtacgia@example.vn")
     entry = make_entry(session, award, co_authors=[{"full_name": "Đồng Tác Giả",
                                                     "email": "DongTacGia@example.vn"}])
-    assert service.get_entry(session, entry.id, viewer=co).id == entry.id
+    assert entry_queries.get_entry(session, entry.id, viewer=co).id == entry.id
     with pytest.raises(Forbidden) as err:
-        service.update_entry(session, entry, EntryUpdate(title="x"), user=co, now=NOW)
+        entry_writes.update_entry(session, entry, EntryUpdate(title="x"), user=co, now=NOW)
     assert err.value.message == "Only the author who submitted the entry can change it."
 
 
 def test_submitted_entries_cannot_be_edited(session, award):
     entry = make_entry(session, award, status="submitted")
     with pytest.raises(Conflict):
-        service.update_entry(session, entry, EntryUpdate(title="Mới"),
+        entry_writes.update_entry(session, entry, EntryUpdate(title="Mới"),
                              user=_submitter(session, entry), now=NOW)
 
 
@@ -192,19 +195,19 @@ def test_withdraw_is_refused_once_judging_started(session):
     for target in ("closed", "judging"):
         awards.change_status(session, award, target, actor=organizer)
     with pytest.raises(Conflict) as err:
-        service.withdraw_entry(session, entry, user=_submitter(session, entry), now=NOW)
+        entry_writes.withdraw_entry(session, entry, user=_submitter(session, entry), now=NOW)
     assert err.value.message == "Entries cannot be withdrawn once judging has started."
 
 
 def test_screening_is_audited_with_the_reason(session, award):
     organizer = make_user(session, role="organizer")
     entry = make_entry(session, award, status="submitted")
-    service.screen_entry(session, entry, decision="reject", reason="Đã đoạt giải khác",
+    entry_writes.screen_entry(session, entry, decision="reject", reason="Đã đoạt giải khác",
                          actor=organizer, now=NOW)
     row = session.exec(select(AuditEntry).where(AuditEntry.action == "entry.reject")).one()
     assert (row.actor_id, row.object_id, row.changes, row.reason) == (
         organizer.id, entry.id, {"status": ["submitted", "rejected"]}, "Đã đoạt giải khác")
-    assert [h["status"] for h in service.history(session, entry)] == [
+    assert [h["status"] for h in entry_queries.history(session, entry)] == [
         "draft", "submitted", "rejected"]
 
 
@@ -214,13 +217,13 @@ def test_same_file_in_two_entries_of_an_award_is_flagged(session, award):
     second = make_entry(session, award, files=[same, png()], status="submitted")
     other_award = make_award(session, status="open")
     elsewhere = make_entry(session, other_award, files=[same])
-    found = service.duplicates_for(session, [first, second, elsewhere])
+    found = entry_queries.duplicates_for(session, [first, second, elsewhere])
     assert [(d.other_code, d.other_entry_id) for d in found[second.id]] == [
         (first.code, first.id)]
     assert [d.other_code for d in found[first.id]] == [second.code]
     assert elsewhere.id not in found
     organizer = make_user(session, role="organizer")
-    view = service.view_for(session, second, organizer)
+    view = entry_views.view_for(session, second, organizer)
     assert view.flags == [f"duplicate file: same SHA-256 as {first.code}"]
 
 
@@ -228,7 +231,7 @@ def test_search_folds_diacritics_and_finds_authors(session, award):
     a = make_entry(session, award, title="Xây dựng Đảng ở cơ sở", status="submitted")
     b = make_entry(session, award, title="Chuyện làng biển", status="submitted",
                    user=make_user(session, full_name="Phạm Thị Đào"))
-    found = lambda q: [e.id for e in service.list_award_entries(session, award, q=q)[0]]  # noqa
+    found = lambda q: [e.id for e in entry_queries.list_award_entries(session, award, q=q)[0]]  # noqa
     assert found("xay dung dang") == [a.id]
     assert found("Xây dựng Đảng") == [a.id]
     assert found("dao") == [b.id]
@@ -240,7 +243,7 @@ def test_author_sort_is_vietnamese(session, award):
     names = ["Nguyễn Văn Đức", "Trần Thị Dung", "Lê Ân", "Phạm An", "Võ Ăn"]
     for name in names:
         make_entry(session, award, status="submitted", user=make_user(session, full_name=name))
-    entries, _ = service.list_award_entries(session, award, sort="author")
+    entries, _ = entry_queries.list_award_entries(session, award, sort="author")
     assert [e.authors[0].full_name for e in entries] == [
         "Phạm An", "Võ Ăn", "Lê Ân", "Trần Thị Dung", "Nguyễn Văn Đức"]
 
@@ -248,8 +251,8 @@ def test_author_sort_is_vietnamese(session, award):
 def test_organizer_list_hides_drafts_unless_asked(session, award):
     draft = make_entry(session, award)
     sent = make_entry(session, award, status="submitted")
-    assert [e.id for e in service.list_award_entries(session, award)[0]] == [sent.id]
-    assert [e.id for e in service.list_award_entries(session, award, status="draft")[0]] == [
+    assert [e.id for e in entry_queries.list_award_entries(session, award)[0]] == [sent.id]
+    assert [e.id for e in entry_queries.list_award_entries(session, award, status="draft")[0]] == [
         draft.id]
 
 
@@ -258,7 +261,7 @@ def test_deleting_a_file_removes_it_from_disk_after_commit(session, award):
     row = entry.files[0]
     path = get_storage().path_of(row.stored_name)
     assert path.exists()
-    service.delete_file(session, entry.id, row.id, user=_submitter(session, entry), now=NOW)
+    entry_files.delete_file(session, entry.id, row.id, user=_submitter(session, entry), now=NOW)
     assert path.exists()
     session.commit()
     assert not path.exists()
@@ -269,7 +272,7 @@ def test_a_rolled_back_attach_leaves_no_file(session, award):
     entry = make_entry(session, award, files=[])
     session.commit()
     stored = store(pdf("rollback"))
-    service.attach_file(session, entry.id, stored, "x.pdf", user=_submitter(session, entry),
+    entry_files.attach_file(session, entry.id, stored, "x.pdf", user=_submitter(session, entry),
                         now=NOW)
     assert get_storage().exists(stored.name)
     session.rollback()
@@ -284,7 +287,7 @@ def test_moving_a_draft_to_a_category_that_refuses_its_files_names_them(session)
     entry = make_entry(session, award, files=[pdf("bai"), png()])
     names = [f.filename for f in entry.files]
     with pytest.raises(Conflict) as err:
-        service.update_entry(session, entry, EntryUpdate(category_id=audio.id),
+        entry_writes.update_entry(session, entry, EntryUpdate(category_id=audio.id),
                              user=_submitter(session, entry), now=NOW)
     assert err.value.field == "category_id"
     assert err.value.params == {"category": "Phát thanh", "files": "; ".join(names)}
@@ -297,12 +300,12 @@ def test_moving_a_draft_checks_the_new_categorys_size_limit(session):
                           max_file_mb=1)
     entry = make_entry(session, award, files=[pdf("lon") + b"x" * (1024 * 1024), png()])
     with pytest.raises(Conflict) as err:
-        service.update_entry(session, entry, EntryUpdate(category_id=small.id),
+        entry_writes.update_entry(session, entry, EntryUpdate(category_id=small.id),
                              user=_submitter(session, entry), now=NOW)
     assert err.value.params["files"] == entry.files[0].filename
     fitting = make_category(session, award, organizer=organizer, code="LON", name="Lớn",
                             max_file_mb=5)
-    service.update_entry(session, entry, EntryUpdate(category_id=fitting.id),
+    entry_writes.update_entry(session, entry, EntryUpdate(category_id=fitting.id),
                          user=_submitter(session, entry), now=NOW)
     assert entry.category_id == fitting.id
 
@@ -317,6 +320,6 @@ def test_submitting_rechecks_files_against_the_categorys_current_rules(session):
     awards.update_category(session, category, CategoryUpdate(accepted_kinds=["pdf"]),
                            actor=organizer)
     with pytest.raises(Conflict) as err:
-        service.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
+        entry_writes.submit_entry(session, entry, user=_submitter(session, entry), now=NOW)
     assert err.value.params["files"] == entry.files[1].filename
     assert entry.status == "draft" and entry.code is None

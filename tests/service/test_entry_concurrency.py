@@ -8,7 +8,8 @@ from sqlmodel import Session, col, select
 
 import app.models  # noqa: F401
 from app.accounts.models import User
-from app.entries import service
+from app.entries import queries as entry_queries
+from app.entries import writes as entry_writes
 from app.entries.models import Entry, EntryAuthor
 from app.errors import Conflict
 from tests.factories import make_award, make_entry, make_user
@@ -32,7 +33,7 @@ def test_twenty_parallel_submits_get_twenty_distinct_codes(real_engine):
             with Session(real_engine) as session:
                 entry = session.get(Entry, entry_id)
                 user = session.get(User, entry.submitter_id)
-                service.submit_entry(session, service.get_entry(session, entry_id, viewer=user),
+                entry_writes.submit_entry(session, entry_queries.get_entry(session, entry_id, viewer=user),
                                      user=user, now=datetime.now(UTC))
                 session.commit()
         except BaseException as exc:  # noqa: BLE001 (reported below)
@@ -90,7 +91,7 @@ def test_parallel_submissions_of_one_co_author_cannot_pass_their_limit(real_engi
     def submit(i: int) -> None:
         entry_id, submitter_id = plan[i]
         with Session(real_engine) as session:
-            service.submit_entry(session, session.get(Entry, entry_id),
+            entry_writes.submit_entry(session, session.get(Entry, entry_id),
                                  user=session.get(User, submitter_id), now=datetime.now(UTC))
             session.commit()
 
@@ -117,7 +118,7 @@ def test_parallel_submissions_sharing_a_co_author_all_pass_within_the_limit(real
     def submit(i: int) -> None:
         with Session(real_engine) as session:
             user = session.get(User, session.get(Entry, ids[i]).submitter_id)
-            service.submit_entry(session, service.get_entry(session, ids[i], viewer=user),
+            entry_writes.submit_entry(session, entry_queries.get_entry(session, ids[i], viewer=user),
                                  user=user, now=datetime.now(UTC))
             session.commit()
 

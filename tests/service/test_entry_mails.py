@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.config import get_settings
-from app.entries import service
+from app.entries import writes as entry_writes
 from app.entries.models import CoAuthorIn, Entry, EntryUpdate
 from app.mail.models import Mail
 from app.samples import pdf, png
@@ -41,7 +41,7 @@ def test_the_receipt_lists_code_files_with_sha256_and_the_time_in_the_awards_zon
     entry = make_entry(session, award, user=user, files=files, title="Chi bộ vùng cao",
                        now=NOW)
     assert _mails(session) == []  # a draft sends nothing
-    service.submit_entry(session, entry, user=user, now=NOW)
+    entry_writes.submit_entry(session, entry, user=user, now=NOW)
     [mail] = _mails(session)
     assert (mail.to, mail.user_id, mail.award_id, mail.language, mail.template) == (
         user.email, user.id, award.id, "en", "entry_receipt")
@@ -83,7 +83,7 @@ def test_screening_mails_the_submitter(session, award, decision, status, templat
     organizer = make_user(session, role="organizer", language="vi")
     entry = make_entry(session, award, user=user, status="submitted", now=NOW)
     reason = "Thiếu bản PDF kỳ 2.\nĐề nghị bổ sung." if decision != "accept" else None
-    service.screen_entry(session, entry, decision=decision, reason=reason, actor=organizer,
+    entry_writes.screen_entry(session, entry, decision=decision, reason=reason, actor=organizer,
                          now=NOW)
     [mail] = _mails(session, template)
     assert (entry.status, mail.to, mail.language, mail.subject) == (
@@ -110,7 +110,7 @@ def test_co_authors_are_told_at_submission_once_per_entry_and_address(session, a
                                    {"full_name": "Phạm Văn Nam", "email": "nam@example.vn"},
                                    {"full_name": "Lò Văn Pá"}])
     assert _mails(session, "co_author_listed") == []  # not at draft time
-    service.submit_entry(session, entry, user=submitter, now=NOW)
+    entry_writes.submit_entry(session, entry, user=submitter, now=NOW)
     linked, unlinked = _mails(session, "co_author_listed")
     assert (linked.to, linked.user_id, linked.language, linked.subject) == (
         "hoa@example.vn", hoa.id, "en",
@@ -127,12 +127,12 @@ def test_co_authors_are_told_at_submission_once_per_entry_and_address(session, a
 
     # Returned, the list edited (Hoa kept, Nam replaced by Mai), submitted again: only the
     # new address is told.
-    service.screen_entry(session, entry, decision="return", reason="Bổ sung", actor=organizer,
+    entry_writes.screen_entry(session, entry, decision="return", reason="Bổ sung", actor=organizer,
                          now=NOW)
-    service.update_entry(session, entry, EntryUpdate(co_authors=[
+    entry_writes.update_entry(session, entry, EntryUpdate(co_authors=[
         CoAuthorIn(full_name="Lê Thị Hoa", email="hoa@example.vn"),
         CoAuthorIn(full_name="Võ Thị Mai", email="mai@example.vn")]), user=submitter, now=NOW)
-    service.submit_entry(session, entry, user=submitter, now=NOW)
+    entry_writes.submit_entry(session, entry, user=submitter, now=NOW)
     assert [m.to for m in _mails(session, "co_author_listed")] == [
         "hoa@example.vn", "nam@example.vn", "mai@example.vn"]
     assert [m.to for m in _mails(session, "entry_receipt")] == [submitter.email] * 2
@@ -158,7 +158,7 @@ def test_a_rolled_back_submission_queues_nothing(session, award):
     entry = make_entry(session, award, user=user, now=NOW,
                        co_authors=[{"full_name": "Phạm Văn Nam", "email": "nam@example.vn"}])
     session.commit()
-    service.submit_entry(session, entry, user=user, now=NOW)
+    entry_writes.submit_entry(session, entry, user=user, now=NOW)
     assert [m.template for m in _mails(session)] == ["entry_receipt", "co_author_listed"]
     session.rollback()
     assert session.exec(select(func.count()).select_from(Mail)).one() == 0

@@ -1,0 +1,206 @@
+"""Reading entries: one entry for a viewer, the journalist's and the organizer's lists,
+counts, duplicate files, exports and the author's history."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from sqlalchemy import Select, or_
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, func, select
+from app.accounts.models import User
+from app.audit import service as audit
+from app.awards.models import Award, Category
+from app.entries.models import (
+    DuplicatePublic,
+    Entry,
+    EntryAuthor,
+    EntryFile,
+)
+from app.entries.rules import EntryStatus
+from app.entries.access import may_view
+from app.errors import N_, Invalid, NotFound
+from app.text import fold, nfc
+
+
+def with_children(query):
+    return query.options(selectinload(Entry.authors), selectinload(Entry.files))
+
+
+def get_entry(session: Session, entry_id: int, *, viewer: User) -> Entry:
+    """The entry if the viewer may see it; otherwise 404, so that others' entries stay
+    invisible (not even their existence is confirmed)."""
+    entry = session.exec(with_children(select(Entry).where(Entry.id == entry_id))).first()
+    if entry is None or not may_view(entry, viewer):
+        raise NotFound(N_("No such entry."))
+    return entry
+
+
+def list_my_entries(session: Session, user: User, *, limit: int = 50,
+                    offset: int = 0) -> tuple[list[Entry], int]:
+    """The entries the user submitted and those they co-author (as a linked account)."""
+    co_authored = select(EntryAuthor.entry_id).where(EntryAuthor.user_id == user.id)
+    condition = or_(Entry.submitter_id == user.id, col(Entry.id).in_(co_authored))
+    entries = session.exec(
+        with_children(select(Entry).where(condition))
+        .order_by(Entry.created_at.desc(), Entry.id.desc()).offset(offset).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(Entry).where(condition)).one()
+    return list(entries), total
+
+
+SORTS = {
+    "code": (Entry.category_id, Entry.code, Entry.id),
+    "author": (Entry.author_sort, Entry.id),
+    "title": (Entry.title_sort, Entry.id),
+    "newest": (Entry.created_at.desc(), Entry.id.desc()),
+}
+
+
+def _award_entry_conditions(award: Award, *, status: str | None, category_id: int | None,
+                            q: str | None, include_drafts: bool) -> list:
+    conditions = [Entry.award_id == award.id]
+    if status:
+        try:
+            conditions.append(Entry.status == EntryStatus(status))
+        except ValueError:
+            raise Invalid(N_("Unknown status."), field="status") from None
+    elif not include_drafts:
+        conditions.append(Entry.status != EntryStatus.draft)
+    if category_id:
+        conditions.append(Entry.category_id == category_id)
+    if q and q.strip():
+        for word in fold(nfc(q)).split():
+            conditions.append(col(Entry.search_text).contains(word, autoescape=True))
+    return conditions
+
+
+def _sort_order(sort: str) -> tuple:
+    if sort not in SORTS:
+        raise Invalid(N_("Unknown sort order."), field="sort")
+    return SORTS[sort]
+
+
+def list_award_entries(
+    session: Session, award: Award, *, status: str | None = None,
+    category_id: int | None = None, q: str | None = None, sort: str = "code",
+    include_drafts: bool = False, limit: int = 50, offset: int = 0,
+) -> tuple[list[Entry], int]:
+    """The organizer's list: filters by status and category, searches title, authors and
+    code with or without diacritics, sorts names in Vietnamese order."""
+    conditions = _award_entry_conditions(award, status=status, category_id=category_id, q=q,
+                                         include_drafts=include_drafts)
+    order = _sort_order(sort)
+    entries = session.exec(
+        with_children(select(Entry).where(*conditions)).order_by(*order)
+        .offset(offset).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(Entry).where(*conditions)).one()
+    return list(entries), total
+
+
+def status_counts(session: Session, award: Award) -> dict[int, dict[str, int]]:
+    """{category_id: {status: number of entries}} for the organizer's overview (one query)."""
+    rows = session.exec(
+        select(Entry.category_id, Entry.status, func.count())
+        .where(Entry.award_id == award.id).group_by(Entry.category_id, Entry.status)
+    ).all()
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for category_id, status, n in rows:
+        counts[category_id][status] = n
+    return counts
+
+
+def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[DuplicatePublic]]:
+    """Files whose SHA-256 also appears in another entry of the same award (one query)."""
+    if not entries:
+        return {}
+    ids = [e.id for e in entries]
+    mine = EntryFile.__table__.alias("mine")
+    other_file = EntryFile.__table__.alias("other_file")
+    mine_entry = Entry.__table__.alias("mine_entry")
+    other_entry = Entry.__table__.alias("other_entry")
+    rows = session.exec(
+        select(mine.c.entry_id, mine.c.id, mine.c.sha256, other_entry.c.id, other_entry.c.code,
+               other_entry.c.title)
+        .select_from(mine)
+        .join(mine_entry, mine_entry.c.id == mine.c.entry_id)
+        .join(other_file, (other_file.c.sha256 == mine.c.sha256)
+              & (other_file.c.entry_id != mine.c.entry_id))
+        .join(other_entry, (other_entry.c.id == other_file.c.entry_id)
+              & (other_entry.c.award_id == mine_entry.c.award_id))
+        .where(mine.c.entry_id.in_(ids))
+        .order_by(mine.c.entry_id, mine.c.id, other_entry.c.id)
+    ).all()
+    found: dict[int, list[DuplicatePublic]] = defaultdict(list)
+    for entry_id, file_id, sha, other_id, other_code, other_title in rows:
+        found[entry_id].append(DuplicatePublic(file_id=file_id, sha256=sha,
+                                               other_entry_id=other_id, other_code=other_code,
+                                               other_title=other_title))
+    return found
+
+
+EXPORT_HEADER = (
+    "code", "category", "title", "authors", "pen_names", "outlet", "published_on", "url",
+    "series_parts", "status", "screening_reason", "submitted_at", "files", "duplicate_of",
+)
+
+
+# Entries read (with their authors, files and duplicate flags) per batch of an export.
+EXPORT_BATCH = 500
+
+
+MAX_EXPORT = 100_000
+
+
+def export_query(award: Award, *, status: str | None = None, category_id: int | None = None,
+                 q: str | None = None, sort: str = "code") -> Select:
+    """The entries an export lists, in the list's order (drafts only when asked for by
+    status). Checks the filters now (Invalid), before any byte of the file is sent."""
+    conditions = _award_entry_conditions(award, status=status, category_id=category_id, q=q,
+                                         include_drafts=status == "draft")
+    return select(Entry).where(*conditions).order_by(*_sort_order(sort))
+
+
+def export_batches(open_session: Callable[[], Session], award: Award,
+                   query: Select) -> Iterator[list[tuple]]:
+    """The rows of an export (see EXPORT_HEADER), EXPORT_BATCH entries at a time, so that
+    memory does not grow with the award.
+
+    Reads first the ids in order (at most MAX_EXPORT), then each batch of entries in a
+    session of its own, closed before the batch is handed on: no connection nor
+    transaction stays open while a slow client downloads. An entry changed meanwhile shows
+    as it is when its batch is read, and is left out if it no longer matches the filters.
+    """
+    with open_session() as session:
+        ids = session.exec(query.with_only_columns(Entry.id).limit(MAX_EXPORT)).all()
+        categories = dict(session.exec(
+            select(Category.id, Category.code).where(Category.award_id == award.id)).all())
+    for start in range(0, len(ids), EXPORT_BATCH):
+        batch = ids[start:start + EXPORT_BATCH]
+        with open_session() as session:
+            entries = session.exec(
+                with_children(query.where(col(Entry.id).in_(batch)).order_by(None))).all()
+            duplicates = duplicates_for(session, list(entries))
+            by_id = {e.id: _export_row(e, categories, duplicates.get(e.id, []))
+                     for e in entries}
+        yield [by_id[i] for i in batch if i in by_id]
+
+
+def _export_row(e: Entry, category_codes: dict[int, str],
+                duplicates: list[DuplicatePublic]) -> tuple:
+    return (e.code, category_codes[e.category_id], e.title,
+            "; ".join(a.full_name for a in e.authors),
+            "; ".join(a.pen_name or "" for a in e.authors), e.outlet,
+            e.published_on.isoformat(), e.url, e.series_parts, e.status, e.screening_reason,
+            e.submitted_at.isoformat() if e.submitted_at else None,
+            "; ".join(f"{f.filename} ({f.sha256})" for f in e.files),
+            "; ".join(sorted({d.other_code or f"#{d.other_entry_id}" for d in duplicates})))
+
+
+def history(session: Session, entry: Entry) -> list[dict]:
+    """What happened to the entry, for its author: status changes with their reasons."""
+    items, _ = audit.list_entries(session, object_type="entry", object_id=entry.id, limit=200)
+    return [
+        {"at": i.at, "action": i.action, "status": (i.changes.get("status") or [None, None])[1],
+         "reason": i.reason}
+        for i in reversed(items) if "status" in i.changes
+    ]

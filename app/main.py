@@ -25,6 +25,7 @@ from app.awards import pages as awards_pages
 from app.console import pages as console_pages
 from app.entries import api as entries_api
 from app.entries import pages as entries_pages
+from app.judging import api as judging_api
 from app.mail import api as mail_api
 from app.config import get_settings
 from app.db import get_engine
@@ -117,8 +118,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Exception, server_error_handler)
 
-    api_routers = [m.router for m in (accounts_api, awards_api, entries_api, audit_api,
-                                      mail_api)]
+    api_routers = [m.router for m in (accounts_api, awards_api, entries_api, judging_api,
+                                      audit_api, mail_api)]
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     openapi.install(app, api_routers, prefix=API_PREFIX)

@@ -125,3 +125,65 @@ def make_entry(session: Session, award: Award, *, user: User | None = None,
     elif status == "withdrawn":
         entry_writes.withdraw_entry(session, entry, user=user, now=now)
     return entry
+
+
+RUBRIC = [
+    {"name": "Nội dung", "description": "Tính chính xác, chiều sâu, giá trị thông tin", "max_points": 40},
+    {"name": "Hình thức", "description": "Cách thể hiện, ngôn ngữ, kỹ thuật", "max_points": 30},
+    {"name": "Tác động", "description": "Hiệu quả xã hội, sức lan tỏa", "max_points": 30},
+]
+
+
+def make_round(session: Session, award: Award, *, organizer: User | None = None,
+               criteria=None, **fields):
+    """A round in setup on an award that is closed or judging."""
+    from app.judging import service as judging
+    from app.judging.models import RoundCreate
+
+    organizer = organizer or make_user(session, role=Role.organizer)
+    values = dict(name="Vòng sơ khảo", judges_per_entry=2, blind=True, aggregation="mean",
+                  criteria=criteria or RUBRIC)
+    values.update(fields)
+    return judging.create_round(session, award, RoundCreate(**values), actor=organizer,
+                                now=datetime.now(UTC))
+
+
+def seat(session: Session, round_, judge: User, categories, *, organizer: User | None = None):
+    from app.judging import service as judging
+    from app.judging.models import PanelIn
+
+    organizer = organizer or make_user(session, role=Role.organizer)
+    return judging.set_panel(session, round_, PanelIn(judge_id=judge.id,
+                                                      category_ids=[c.id for c in categories]),
+                             actor=organizer, now=datetime.now(UTC))[0]
+
+
+def make_judging(session: Session, *, entries: int = 3, judges: int = 3, judges_per_entry: int = 2,
+                 start: bool = True, blind: bool = True, entry_fields=None):
+    """An award in judging with ``entries`` accepted entries in one category, ``judges``
+    judges seated on a round's panel, assigned and (``start``) scoring. Returns a simple
+    namespace: award, category, entries, judges, round, organizer."""
+    from types import SimpleNamespace
+
+    from app.awards import service as award_service
+    from app.judging import service as judging
+
+    organizer = make_user(session, role=Role.organizer, full_name="Trần Thị Tổ Chức")
+    award = make_award(session, organizer=organizer, status="open")
+    category = award_service.list_categories(session, award)[0]
+    made = [make_entry(session, award, status="accepted", title=f"Tác phẩm số {i + 1}",
+                       **(entry_fields or {})) for i in range(entries)]
+    for target in ("closed", "judging"):
+        award_service.change_status(session, award, target, actor=organizer)
+    panel = [make_user(session, role=Role.judge, full_name=f"Giám khảo {i + 1}",
+                       email=f"giamkhao{next(_seq)}@example.vn") for i in range(judges)]
+    round_ = make_round(session, award, organizer=organizer, judges_per_entry=judges_per_entry,
+                        blind=blind)
+    for judge in panel:
+        seat(session, round_, judge, [category], organizer=organizer)
+    now = datetime.now(UTC)
+    judging.assign_round(session, round_, actor=organizer, now=now)
+    if start:
+        judging.move_round(session, round_, "start", actor=organizer, now=now)
+    return SimpleNamespace(award=award, category=category, entries=made, judges=panel,
+                           round=round_, organizer=organizer)

@@ -22,12 +22,14 @@ from app.entries import views
 from app.entries import writes
 from app.entries.models import (
     EntryCreate,
+    EntryJudgeView,
     EntryOrganizerView,
     EntryPublic,
     EntryUpdate,
     FilePublic,
     ScreenIn,
 )
+from app.judging import queries as judging
 from app.entries.uploads import content_disposition, receive_file
 from app.exports import csv_stream
 from app.openapi import errors, file_download, paged
@@ -51,12 +53,16 @@ def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: 
 
 
 @router.get("/entries/{entry_id}", response_model=None, responses={
-    200: {"model": EntryOrganizerView | EntryPublic,
-          "description": "EntryOrganizerView for organizers, EntryPublic for its authors"},
+    200: {"model": EntryOrganizerView | EntryPublic | EntryJudgeView,
+          "description": "EntryOrganizerView for organizers, EntryPublic for its authors, "
+                         "EntryJudgeView for the judges it is assigned to (blind round: no "
+                         "author fields)"},
     **errors(404)})
 def get_entry(entry_id: Id, user: ApiUser, session: SessionDep):
     """Its submitter and linked co-authors see the entry; organizers also see integrity
     flags (duplicate files)."""
+    if user.role == Role.judge:
+        return _json(judging.judge_entry_anywhere(session, entry_id, user))
     entry = queries.get_entry(session, entry_id, viewer=user)
     return _json(views.view_for(session, entry, user))
 
@@ -146,21 +152,32 @@ def delete_file(entry_id: Id, file_id: Id, user: ApiUser, session: SessionDep, n
 
 @router.get("/files/{file_id}", response_class=FileResponse,
             responses={**file_download(), **errors(404)})
-def download_file(file_id: Id, user: ApiUser, session: SessionDep):
-    row = files.get_file(session, file_id, viewer=user)
-    return file_response(row)
+def download_file(file_id: Id, user: ApiUser, session: SessionDep, inline: bool = False):
+    """The file's bytes (``Range`` requests answered 206, so players seek in a large file
+    without downloading it). ``inline=1`` for PDFs, images, audio and video shows it in the
+    browser. Judges of a blind round get the name ``<code>-<n>.<ext>``."""
+    row, name = files.get_file(session, file_id, viewer=user)
+    return file_response(row, name, inline=inline)
 
 
-def file_response(row, *, inline: bool = False) -> FileResponse:
+INLINE_KINDS = frozenset({"pdf", "image", "audio", "video"})
+
+
+def file_response(row, name: str, *, inline: bool = False) -> FileResponse:
+    """The stored bytes under ``name`` (the viewer's), never cached by shared caches."""
     return FileResponse(
         get_storage().path_of(row.stored_name),
         media_type=row.content_type,
         headers={
-            "Content-Disposition": content_disposition(row.filename, inline=inline),
+            "Content-Disposition": content_disposition(
+                name, inline=inline and row.kind in INLINE_KINDS),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
-            "Content-Security-Policy": "default-src 'none'; img-src 'self'; "
-                                       "style-src 'unsafe-inline'; plugin-types application/pdf",
+            # Shown inside this site's pages (a PDF beside the rubric), never elsewhere.
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; "
+                                       "style-src 'unsafe-inline'; plugin-types application/pdf; "
+                                       "frame-ancestors 'self'",
+            "X-Frame-Options": "SAMEORIGIN",
         },
     )
 

@@ -16,6 +16,8 @@ from app.entries.models import (
 from app.entries.access import require_submitter
 from app.entries.queries import get_entry
 from app.entries.writes import own_entry
+from app.accounts.rules import Role
+from app.judging import queries as judging
 from app.errors import N_, NotFound, TooLarge, UnsupportedKind
 from app.storage import StoredFile, download_name, get_storage
 
@@ -85,18 +87,25 @@ def delete_file(session: Session, entry_id: int, file_id: int, *, user: User,
                  changes={"file": row.filename, "sha256": row.sha256})
 
 
-def get_file(session: Session, file_id: int, *, viewer: User) -> EntryFile:
-    """A file the viewer may download. Its bytes missing from storage (a restored backup
-    without its files, a folder lost) is a 404 that says so, logged for the operator."""
-    row = session.get(EntryFile, file_id)
-    if row is None:
-        raise NotFound(N_("No such file."))
-    get_entry(session, row.entry_id, viewer=viewer)
+def get_file(session: Session, file_id: int, *, viewer: User) -> tuple[EntryFile, str]:
+    """A file the viewer may download, and the name it is served under: its authors and
+    organizers get its name; a judge only the files of entries assigned to them, named
+    ``<code>-<n>.<ext>`` in a blind round. Anyone else: 404. Its bytes missing from storage
+    (a restored backup without its files, a folder lost) is a 404 that says so, logged for
+    the operator."""
+    if viewer.role == Role.judge:
+        row, name = judging.judge_file(session, file_id, viewer)
+    else:
+        row = session.get(EntryFile, file_id)
+        if row is None:
+            raise NotFound(N_("No such file."))
+        get_entry(session, row.entry_id, viewer=viewer)
+        name = row.filename
     if not get_storage().exists(row.stored_name):
         logger.error("stored file %s of entry file %s is missing", row.stored_name, row.id)
         raise NotFound(N_("The contents of this file cannot be found on the server. Please "
                           "tell the organizer."))
-    return row
+    return row, name
 
 
 def refuse_size(max_bytes: int) -> TooLarge:

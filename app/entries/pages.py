@@ -244,10 +244,10 @@ def delete_file(entry_id: Id, file_id: Id, request: Request, session: SessionDep
 def download_file(entry_id: Id, file_id: Id, session: SessionDep, user: PageUser,
                   inline: int = 0):
     """Download (or, for images and PDFs, preview) a file of an entry the user may see."""
-    row = entry_files.get_file(session, file_id, viewer=user)
+    row, name = entry_files.get_file(session, file_id, viewer=user)
     if row.entry_id != entry_id:
         return redirect(f"/entries/{row.entry_id}/files/{row.id}")
-    return file_response(row, inline=bool(inline) and row.kind in ("image", "pdf"))
+    return file_response(row, name, inline=bool(inline))
 
 
 @router.post("/entries/{entry_id}/submit")

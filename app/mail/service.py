@@ -45,6 +45,8 @@ SUBJECTS = {
     "entry_returned": N_("Your entry {code} was returned for changes"),
     "entry_rejected": N_("Your entry {code} was not accepted"),
     "entry_accepted": N_("Your entry {code} was accepted"),
+    "judge_queue": N_("Your entries to score in “{round}”"),
+    "judge_reminder": N_("Reminder: {remaining} entries still to score in “{round}”"),
 }
 
 # The query parameter that carries a link's secret (masked outside development).

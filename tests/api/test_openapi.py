@@ -25,11 +25,12 @@ def test_a_422_carries_a_message_or_the_list_of_fields(schema):
     ]
 
 
-def test_an_entry_is_the_authors_view_or_the_organizers(schema):
+def test_an_entry_is_the_authors_view_the_organizers_or_a_judges(schema):
     content = _responses(schema, "get", "/entries/{entry_id}")["200"]["content"]
     assert content["application/json"]["schema"]["anyOf"] == [
         {"$ref": "#/components/schemas/EntryOrganizerView"},
         {"$ref": "#/components/schemas/EntryPublic"},
+        {"$ref": "#/components/schemas/EntryJudgeView"},
     ]
 
 

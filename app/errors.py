@@ -23,12 +23,14 @@ class DomainError(Exception):
         self.params = params
 
     def translated(self, gettext) -> str:
-        """The message in the active language; a list parameter holds msgids to translate."""
+        """The message in the active language; a list parameter holds msgids to translate
+        (other items, such as ids kept for the caller, are shown as they are)."""
         text = gettext(self.message)
         if not self.params:
             return text
         params = {
-            k: ", ".join(gettext(v) for v in value) if isinstance(value, (list, tuple)) else value
+            k: ", ".join(gettext(v) if isinstance(v, str) else str(v) for v in value)
+            if isinstance(value, (list, tuple)) else value
             for k, value in self.params.items()
         }
         return text.format(**params)

@@ -5,9 +5,9 @@ Outcomes of judging (who is in a round, who was shortlisted) live here, never in
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy import Float, Index, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel, Text
 
@@ -215,8 +215,16 @@ class AssignmentPublic(BaseModel):
     judge_id: int | None = None  # organizer's list only
 
 
+def _not_a_bool(value):
+    """JSON ``true`` is not one point: a float field would take it as 1.0."""
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    return value
+
+
 class ScoreIn(bounds.NFCInput):
-    points: dict[str, float | None] = Field(default_factory=dict, max_length=30)
+    points: dict[str, Annotated[float, BeforeValidator(_not_a_bool)] | None] = Field(
+        default_factory=dict, max_length=30)
     comment: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
     final: bool = False
 

@@ -334,8 +334,9 @@ def assign_round(session: Session, round_: Round, *, actor: User, now: datetime)
                      for e, j in new])
     session.flush()
     total = len(wanted)
-    audit.record(session, actor=actor, action="round.assign", obj=round_, changes={
-        "assignments": total, "added": len(new), "removed": removed})
+    if new or removed:  # a re-run that changes nothing leaves no trace
+        audit.record(session, actor=actor, action="round.assign", obj=round_, changes={
+            "assignments": total, "added": len(new), "removed": removed})
     if round_.status == RoundStatus.scoring and new:
         _mail_queues(session, round_, judge_ids={j for _, j in new}, now=now)
     return AssignResult(assignments=total, added=len(new), removed=removed)

@@ -106,22 +106,51 @@ def _seed(session: Session) -> dict:
     mails = [queue_mail(session, user=author), queue_mail(session, user=judge, secret=True,
                                                           status="failed", attempts=1,
                                                           last_error="550 No such user")]
+    judging = _seed_judging(session, organizer=organizer, judge=judge, author=author)
     invitation = invitations.invite(
         session, InvitationCreate(email="gk-moi@example.vn", full_name="Giám Khảo Mới",
                                   role=Role.judge), actor=organizer, now=datetime.now(UTC))
     return {
         "users": {Role.organizer: organizer.id, Role.judge: judge.id, Role.journalist: author.id},
         "path_parameters": {
-            "award_id": [award.id],
             "category_id": [category_id],
-            "entry_id": [entry.id for entry in entries],
-            "file_id": [file_id for _, file_id in files],
+            "award_id": [award.id, judging["award_id"]],
+            "entry_id": [entry.id for entry in entries] + judging["entry_ids"],
+            "file_id": [file_id for _, file_id in files] + judging["file_ids"],
+            "round_id": judging["round_ids"],
+            "judge_id": [judge.id],
             "mail_id": [mail.id for mail in mails],
             "invitation_id": [invitation.id],
         },
         # A file belongs to one entry: both ids together.
         "files": files,
     }
+
+
+def _seed_judging(session: Session, *, organizer, judge, author) -> dict:
+    """An award in judging with a round scoring (the seeded judge on its panel, assigned to
+    both entries) and a round in setup, so that the judging routes answer for real."""
+    from app.awards import service as awards
+    from app.judging import service as judging
+    from tests.factories import make_round, seat
+
+    now = datetime.now(UTC)
+    award = make_award(session, organizer=organizer, status="open", max_entries_per_author=10)
+    entries = [make_entry(session, award, user=author, status="accepted",
+                          files=[pdf(f"cham {i}"), png()]) for i in range(2)]
+    for target in ("closed", "judging"):
+        awards.change_status(session, award, target, actor=organizer)
+    category = awards.list_categories(session, award)[0]
+    scoring = make_round(session, award, organizer=organizer, judges_per_entry=1)
+    setup = make_round(session, award, organizer=organizer, judges_per_entry=1,
+                       name="Vòng chung khảo", blind=False)
+    for round_ in (scoring, setup):
+        seat(session, round_, judge, [category], organizer=organizer)
+        judging.assign_round(session, round_, actor=organizer, now=now)
+    judging.move_round(session, scoring, "start", actor=organizer, now=now)
+    return {"award_id": award.id, "entry_ids": [e.id for e in entries],
+            "file_ids": [f.id for e in entries for f in e.files],
+            "round_ids": [scoring.id, setup.id]}
 
 
 def _headers(seeded, role) -> dict:

@@ -58,12 +58,15 @@ def scene():
 
             mails = [queue_mail(session, user=mine_user, secret=True),
                      queue_mail(session, user=judge, status="failed", last_error="550 Không")]
+            rounds, judged = _judging(session, organizer, judge)
             session.commit()
             values = {
                 "slug": [award.slug, draft_award.slug, "khong-co-giai-nay"],
                 "award_id": [award.id, draft_award.id, 999_999, "abc", 99_999_999_999],
                 "category_id": [_category_id(session, award), 999_999, "abc"],
-                "entry_id": [mine.id, other.id, lost.id, 999_999, "abc", -1],
+                "entry_id": [mine.id, other.id, lost.id, *judged, 999_999, "abc", -1],
+                "round_id": [*rounds, 999_999, "abc"],
+                "judge_id": [judge.id, 999_999, "abc"],
                 "file_id": [mine.files[0].id, other.files[0].id, lost.files[0].id, 999_999,
                             "abc"],
                 "code": ["vi", "en", "xx"],
@@ -74,6 +77,32 @@ def scene():
         settings.upload_dir = test_uploads
         engine.dispose()
         yield server, values, users
+
+
+def _judging(session, organizer, judge) -> tuple[list[int], list[int]]:
+    """An award in judging: a blind round scoring with the judge on its panel and assigned
+    (one entry), a round in setup; their ids and the entries'."""
+    from datetime import UTC, datetime
+
+    from app.awards import service
+    from app.judging import service as judging
+    from tests.factories import make_round, seat
+
+    now = datetime.now(UTC)
+    award = make_award(session, organizer=organizer, status="open")
+    entries = [make_entry(session, award, status="accepted", title=f"Được chấm {i}")
+               for i in range(2)]
+    for target in ("closed", "judging"):
+        service.change_status(session, award, target, actor=organizer)
+    category = service.list_categories(session, award)[0]
+    scoring = make_round(session, award, organizer=organizer, judges_per_entry=1)
+    setup = make_round(session, award, organizer=organizer, judges_per_entry=1,
+                       name="Vòng chung khảo")
+    for round_ in (scoring, setup):
+        seat(session, round_, judge, [category], organizer=organizer)
+        judging.assign_round(session, round_, actor=organizer, now=now)
+    judging.move_round(session, scoring, "start", actor=organizer, now=now)
+    return [scoring.id, setup.id], [e.id for e in entries]
 
 
 def _category_id(session, award) -> int:

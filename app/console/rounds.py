@@ -16,6 +16,7 @@ from app.accounts import service as accounts
 from app.accounts.models import User
 from app.accounts.rules import Role
 from app.awards import service as awards
+from app.db import MAX_ID
 from app.deps import FormDep, Id, Now, PageOrganizer, SessionDep, page_csrf
 from app.errors import N_, DomainError, Invalid
 from app.i18n import gettext
@@ -341,7 +342,7 @@ def _refused(request, session, round_id, organizer, err, *, slot: str, **extra):
 
 def _category_ids(form_data: FormData) -> list[int]:
     ids = [parse_int(v) for v in form_data.getlist("category_ids") if isinstance(v, str)]
-    return [i if i is not None else -1 for i in ids]
+    return [i if i is not None and 1 <= i <= MAX_ID else -1 for i in ids]
 
 
 @router.post("/admin/rounds/{round_id}/panel")
@@ -439,9 +440,9 @@ def close(round_id: Id, request: Request, form_data: FormDep, session: SessionDe
 
 @router.get("/admin/rounds/{round_id}/progress")
 def progress_page(round_id: Id, request: Request, session: SessionDep,
-                  organizer: PageOrganizer, reminded: int | None = None):
+                  organizer: PageOrganizer, reminded: str = ""):
     round_, award = _round_and_award(session, round_id, organizer)
-    return _progress(request, session, round_, award, reminded=reminded)
+    return _progress(request, session, round_, award, reminded=parse_int(reminded))
 
 
 def _progress(request, session, round_, award, *, status_code: int = 200, **extra):

@@ -603,4 +603,41 @@ def test_audit_log_links_round_changes_to_the_round(client, session):
     _login_organizer(client, session, world.organizer)
     html = client.get("/admin/audit").text
     assert "<code>round.start</code>" in html
-    assert f'<a href="/admin/rounds/{world.round.id}">Vòng chấm #{world.round.id}</a>' in html
+    link = f'<a class="nowrap" href="/admin/rounds/{world.round.id}">Vòng chấm #{world.round.id}</a>'
+    assert link in html
+
+
+def test_no_page_answers_5xx_to_odd_addresses_or_queries(client, session):
+    world = make_judging(session, entries=1, judges=2)
+    _login_organizer(client, session, world.organizer)
+    junk = "?reminded=abc&done=%00x&assignments=-1&lang=xx&offset=-1"
+    failures = []
+    for method, path in _pages(world):
+        if method != "get":
+            continue
+        for odd in (path, path.replace(f"/rounds/{world.round.id}", "/rounds/abc"),
+                    path.replace(f"/rounds/{world.round.id}", "/rounds/99999999999")):
+            for query in ("", junk):
+                response = client.get(odd + query)
+                if response.status_code >= 500:
+                    failures.append((odd + query, response.status_code))
+    assert failures == []
+    token = csrf_from(client.get("/admin/").text)
+    response = client.post(f"/admin/rounds/{world.round.id}/panel",
+                           data={"csrf_token": token, "judge_id": "99999999999999",
+                                 "category_ids": ["99999999999999999999", "x"]},
+                           follow_redirects=False)
+    assert response.status_code == 422
+
+
+def test_a_judge_who_has_scored_stays_on_the_panel(client, session):
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    judge = world.judges[0]
+    _score(session, world, judge, world.entries[0], [10], final=False)
+    _login_organizer(client, session, world.organizer)
+    page = f"/admin/rounds/{world.round.id}"
+    response = _post(client, f"{page}/panel/{judge.id}/remove", {}, page)
+    assert response.status_code == 409
+    assert ('<div class="alert alert-error" role="alert">Giám khảo này đã chấm điểm ở vòng này '
+            'nên vẫn ở lại hội đồng.</div>') in response.text
+    assert judge.id in _panel(session, world.round)

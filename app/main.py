@@ -23,6 +23,7 @@ from app.audit import api as audit_api
 from app.awards import api as awards_api
 from app.awards import pages as awards_pages
 from app.console import pages as console_pages
+from app.console import rounds as console_rounds
 from app.entries import api as entries_api
 from app.entries import pages as entries_pages
 from app.judging import api as judging_api
@@ -129,7 +130,8 @@ def create_app() -> FastAPI:
                 for method in route.methods:
                     signed_in_only.add(method, re.compile(
                         "^" + re.escape(API_PREFIX) + route.path_regex.pattern.lstrip("^")))
-    for module in (accounts_pages, awards_pages, entries_pages, console_pages):
+    for module in (accounts_pages, awards_pages, entries_pages, console_pages,
+                   console_rounds):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)
 

@@ -22,9 +22,11 @@ from app.deps import (
     SessionDep,
     page_csrf,
 )
+from app.console import rounds as console_rounds
 from app.entries import queries as entry_queries
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
 from app.errors import DomainError
+from app.judging.rules import ROUND_STATUS_LABELS
 from app.text import parse_int
 from app.web import form_error, redirect, render
 
@@ -126,6 +128,9 @@ def _award_console(request, session, award, *, status_code: int = 200, **extra):
         "form": _award_form(award),
         "counts": entry_queries.status_counts(session, award),
         "ENTRY_STATUS": ENTRY_STATUS_LABELS,
+        "rounds": console_rounds.round_summaries(session, award),
+        "may_create_rounds": console_rounds.may_create_rounds(award),
+        "ROUND_STATUS": ROUND_STATUS_LABELS,
     }
     context.update(extra)
     return render(request, "admin/award.html", context, status_code=status_code)

@@ -405,3 +405,16 @@ def score_history(session: Session, round_: Round, entry_id: int) -> list[ScoreC
             for c, judge_id in rows]
 
 
+
+
+def round_counts(session: Session, round_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{round id: (active assignments, final scores)} for a list of rounds, in one query
+    (the award's page shows every round's progress)."""
+    if not round_ids:
+        return {}
+    rows = session.exec(
+        select(Assignment.round_id, func.count(), func.count(Score.id).filter(Score.final))
+        .outerjoin(Score, Score.assignment_id == Assignment.id)
+        .where(col(Assignment.round_id).in_(round_ids), col(Assignment.conflict_at).is_(None))
+        .group_by(Assignment.round_id)).all()
+    return {round_id: (assigned, final) for round_id, assigned, final in rows}

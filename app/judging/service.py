@@ -316,8 +316,7 @@ def assign_round(session: Session, round_: Round, *, actor: User, now: datetime)
         raise Conflict(N_("The panel cannot give these entries {n} judges without a "
                           "conflict of interest: {codes}. Add judges to their categories' "
                           "panel."), n=round_.judges_per_entry,
-                       codes=", ".join(codes[i] for i in plan.uncovered[:50]),
-                       entries=plan.uncovered)
+                       codes=", ".join(codes[i] for i in plan.uncovered[:50]))
     wanted = {(entry_id, judge_id) for entry_id, judges in plan.assignments.items()
               for judge_id in judges}
     removed = 0

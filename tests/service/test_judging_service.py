@@ -21,7 +21,7 @@ def _queue(session, world, judge):
 
 def _points(session, round_, values):
     criteria = queries.criteria_of(session, round_.id)
-    return {str(c.id): v for c, v in zip(criteria, values)}
+    return {str(c.id): v for c, v in zip(criteria, values, strict=False)}
 
 
 def test_assignment_gives_every_entry_its_judges_and_mails_at_start(session):

@@ -17,6 +17,8 @@
   var inFlight = null;  // the running save (a promise), or null
   var dirty = false;    // changes typed since the last save was sent
   var submitting = false;
+  // Not form.action: the buttons are named "action", and that name shadows the property.
+  var target = form.getAttribute("action");
 
   function value(input) {
     var text = (input.value || "").trim().replace(",", ".");
@@ -71,7 +73,7 @@
 
   function send(keepalive) {
     dirty = false;
-    return fetch(form.action, {
+    return fetch(target, {
       method: "POST",
       credentials: "same-origin",
       keepalive: !!keepalive,

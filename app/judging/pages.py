@@ -186,7 +186,7 @@ def save_score(round_id: Id, entry_id: Id, request: Request, form: FormDep,
         return JSONResponse({"total": score.total, "final": score.final, "state": state,
                              "saved_at": score.updated_at.isoformat()})
     if action != "next":
-        return redirect(_entry_url(round_id, entry_id, saved=state) + "#rubric")
+        return redirect(_entry_url(round_id, entry_id, saved=state) + "#rubric-title")
     following = queries.next_unfinished(session, round_, judge, after=entry_id)
     if following is None:  # every other entry is final: this one may be the last
         return redirect(_queue_url(round_id, notice="done" if score.final else "last"))

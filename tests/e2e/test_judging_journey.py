@@ -120,6 +120,17 @@ def _tab_to(page, predicate: str, limit: int = 60) -> None:
     raise AssertionError(f"never reached by Tab: {predicate}")
 
 
+def _to_rubric(page) -> None:
+    """By keyboard, to just before the first criterion: a page that comes back after a save
+    opens at the scoring form already; otherwise Tab to the "go to the scoring form" link
+    and follow it."""
+    if page.url.endswith("#rubric-title"):
+        return
+    _tab_to(page, "el.classList.contains('jump')")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "rubric-title"
+
+
 def test_a_judge_scores_with_the_keyboard_watches_the_video_and_moves_on(page, scene):
     refused_frames = []
     page.on("console", lambda m: refused_frames.append(m.text)
@@ -186,9 +197,7 @@ def test_a_judge_scores_with_the_keyboard_watches_the_video_and_moves_on(page, s
     page.evaluate("window.scrollTo(0, 0)")
 
     # Keyboard alone: the jump link, then the criteria, the comment, and Enter saves a draft.
-    page.locator("body").focus()
-    _tab_to(page, "el.classList.contains('jump')")
-    page.keyboard.press("Enter")
+    _to_rubric(page)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "points." + \
         page.locator("input.points").first.get_attribute("name").split(".")[1]
@@ -211,7 +220,10 @@ def test_a_judge_scores_with_the_keyboard_watches_the_video_and_moves_on(page, s
     expect(page.locator("#score-state")).to_have_text("Bản nháp")
     expect(page.locator("input.points").nth(1)).to_have_value("25.5")
 
-    page.locator("#f-comment").focus()
+    _to_rubric(page)
+    for _ in range(4):  # three criteria and the comment
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-comment"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Lưu nháp"
     page.keyboard.press("Tab")
@@ -224,8 +236,8 @@ def test_a_judge_scores_with_the_keyboard_watches_the_video_and_moves_on(page, s
     page.screenshot(path=str(SHOTS / "4-final.png"))
 
     # Save and next: the next entry without a final score opens.
-    page.locator("#f-comment").focus()
-    _tab_to(page, "el.textContent === 'Lưu và chấm tác phẩm tiếp'", limit=4)
+    _to_rubric(page)
+    _tab_to(page, "el.textContent === 'Lưu và chấm tác phẩm tiếp'", limit=6)
     page.keyboard.press("Enter")
     expect(page.get_by_text(f"Đã lưu điểm tác phẩm {code}. Đây là tác phẩm tiếp theo chưa chốt "
                             "điểm.")).to_be_visible()

@@ -228,7 +228,7 @@ def test_saving_a_draft_by_form(client, session):
                      _form(session, world, ["32,5", "20", ""], action="draft",
                            comment="Bài viết tốt"))
     assert response.status_code == 303
-    assert response.headers["location"] == _page(world, entry_id) + "?saved=draft#rubric"
+    assert response.headers["location"] == _page(world, entry_id) + "?saved=draft#rubric-title"
     score = _stored(session, world, judge, entry_id)
     c = _criteria(session, world)
     assert (score.points, score.total, score.final, score.comment) == (
@@ -248,7 +248,7 @@ def test_finalising_by_form_and_changing_a_final_score(client, session):
     page_login(client, judge)
     response = _post(client, _page(world, entry_id),
                      _form(session, world, ["35", "25", "20"], action="final"))
-    assert response.headers["location"] == _page(world, entry_id) + "?saved=final#rubric"
+    assert response.headers["location"] == _page(world, entry_id) + "?saved=final#rubric-title"
     assert (_stored(session, world, judge, entry_id).total,
             _stored(session, world, judge, entry_id).final) == (80, True)
     html = client.get(response.headers["location"]).text
@@ -635,3 +635,22 @@ def test_odd_addresses_get_a_page_never_a_server_error(client, session):
         response = client.get(path)
         assert response.status_code == status, path
         assert "<h1>" in response.text
+
+
+def test_the_queue_and_the_rounds_cost_the_same_queries_for_one_entry_or_many(client, session,
+                                                                               queries):
+    counts = []
+    for entries in (1, 8):
+        world = make_judging(session, entries=entries, judges=2, judges_per_entry=2)
+        judge = world.judges[0]
+        for entry in world.entries:
+            _score(session, world, judge, entry.id, [10, 10, 10])
+        page_login(client, judge)
+        with queries:
+            assert client.get(f"/judge/rounds/{world.round.id}").status_code == 200
+        queue = queries.count
+        with queries:
+            assert client.get("/judge").status_code == 200
+        counts.append((queue, queries.count))
+        client.cookies.clear()
+    assert counts[0] == counts[1]

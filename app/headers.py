@@ -7,8 +7,10 @@ from starlette.datastructures import MutableHeaders
 
 from app.web import SESSION_COOKIE
 
-# Pages: no inline script, no plugins, not framed, forms only to this site.
+# Pages: no inline script, no plugins, not framed, forms only to this site. The scoring page
+# plays the entry's audio and video and shows its PDFs in a frame, all from this site.
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            "media-src 'self'; frame-src 'self'; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 # JSON and CSV are never rendered as documents.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"

@@ -27,6 +27,7 @@ from app.console import rounds as console_rounds
 from app.entries import api as entries_api
 from app.entries import pages as entries_pages
 from app.judging import api as judging_api
+from app.judging import pages as judging_pages
 from app.mail import api as mail_api
 from app.config import get_settings
 from app.db import get_engine
@@ -130,7 +131,7 @@ def create_app() -> FastAPI:
                 for method in route.methods:
                     signed_in_only.add(method, re.compile(
                         "^" + re.escape(API_PREFIX) + route.path_regex.pattern.lstrip("^")))
-    for module in (accounts_pages, awards_pages, entries_pages, console_pages,
+    for module in (accounts_pages, awards_pages, entries_pages, judging_pages, console_pages,
                    console_rounds):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)

@@ -50,6 +50,14 @@ def _set_session_cookie(response, token: str) -> None:
     )
 
 
+# Where each role lands after signing in (unless the form asked for a page).
+HOMES = {"organizer": "/admin/", "judge": "/judge"}
+
+
+def home_of(user) -> str:
+    return HOMES.get(user.role, "/")
+
+
 def _text(form, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
@@ -117,8 +125,7 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     token = service.start_web_session(
         session, user, now=now, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
-    default = "/admin/" if user.role == "organizer" else "/"
-    response = redirect(safe_next(next, default))
+    response = redirect(safe_next(next, home_of(user)))
     _set_session_cookie(response, token)
     # This browser is now known to the account: its own failures are counted on their own.
     response.set_cookie(DEVICE_COOKIE, device_token(user.email), max_age=365 * 86400,
@@ -387,7 +394,7 @@ def accept_invitation(request: Request, form: FormDep, session: SessionDep, now:
     cookie = service.start_web_session(
         session, user, now=now, user_agent=request.headers.get("user-agent"),
         ip=client_ip(request))
-    response = redirect("/admin/" if user.role == "organizer" else "/")
+    response = redirect(home_of(user))
     _set_session_cookie(response, cookie)
     return response
 

@@ -23,6 +23,10 @@ def test_the_page_policy_allows_no_inline_script():
     assert directives["base-uri"] == "'self'"
     assert directives["form-action"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
+    # The scoring page plays the entry's audio and video and frames its PDFs: this site only.
+    assert directives["media-src"] == "'self'"
+    assert directives["frame-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/register"])

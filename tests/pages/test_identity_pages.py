@@ -298,8 +298,8 @@ def test_an_invitation_from_the_console_is_accepted_and_signs_the_judge_in(clien
         in page.text
     done = client.post("/invitations/accept", follow_redirects=False, data={
         "token": token, "password": NEW_PASSWORD, "csrf_token": csrf_from(page.text)})
-    assert done.headers["location"] == "/"
-    home = client.get("/").text
+    assert done.headers["location"] == "/judge"  # a judge lands on their rounds
+    home = client.get("/judge").text
     assert "Phạm Văn Giám" in home and BANNER not in home
     judge = session.exec(select(User).where(User.email == "gk@example.vn")).one()
     assert (judge.role, judge.email_verified) == ("judge", True)

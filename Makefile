@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/mixed_load.py
 	$(BIN)/python bench/export_memory.py
 	$(BIN)/python bench/mail.py
+	$(BIN)/python bench/scoring.py
 
 # Each benchmark once at a tiny size, checked for its summary (also part of `make test`).
 bench-smoke: install

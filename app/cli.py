@@ -169,7 +169,10 @@ def _demo(args) -> None:
         print("Demo accounts, if this database holds the demo (password for all: "
               f"{DEMO_PASSWORD}):")
     else:
-        print(f"Demo award loaded. Accounts (password for all: {DEMO_PASSWORD}):")
+        print(f"Demo awards loaded: /awards/{created['award']} (open for entries) and "
+              f"/awards/{created['judging_award']} (in judging, its preliminary round "
+              "scoring: sign in as a judge to score).")
+        print(f"Accounts (password for all: {DEMO_PASSWORD}):")
     for role, email, *_ in ACCOUNTS:
         print(f"  {role:<11} {email}")
 

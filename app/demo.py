@@ -1,7 +1,9 @@
-"""The demo: the provincial press award on Party building, Ninh Thuận, 2021.
+"""The demo: the provincial press award on Party building, Ninh Thuận, 2021, open for
+entries, and the Khánh Hòa award of 2026, in judging, with its preliminary round in progress.
 
-Modelled on the real award's shape (categories, limits, quotas); the rules text is our own.
-The submission window is placed around today so that the demo can be used at once.
+Modelled on the real awards' shape (categories, limits, quotas, rubric); the rules text is
+our own. Dates are placed around today so that the demo can be used at once: journalists
+can submit to the first, judges can score the second.
 """
 
 from datetime import date, timedelta
@@ -115,11 +117,13 @@ def load_demo(*, only_if_empty: bool = False, session: Session | None = None) ->
             )
         awards.change_status(session, award, "open", actor=organizer, now=now)
         _demo_entries(session, award, users, organizer, now)
+        judging_award = _demo_judging(session, users, organizer, now)
         session.flush()
         if own:
             session.commit()
         return {
             "award": award.slug,
+            "judging_award": judging_award.slug,
             "password": DEMO_PASSWORD,
             "accounts": [(role, email) for role, email, *_ in ACCOUNTS],
         }
@@ -185,5 +189,145 @@ def _demo_entries(session: Session, award: Award, users: dict, organizer: User, 
                                  actor=organizer, now=now)
 
 
-def demo_award(session: Session) -> Award | None:
-    return session.exec(select(Award).where(Award.slug == "xay-dung-dang-ninh-thuan-2021")).first()
+def demo_award(session: Session, slug: str = "xay-dung-dang-ninh-thuan-2021") -> Award | None:
+    return session.exec(select(Award).where(Award.slug == slug)).first()
+
+
+JUDGING_AWARD_SLUG = "xay-dung-dang-khanh-hoa-2026"
+
+JUDGING_RULES = """\
+## I. Mục đích
+
+Giải báo chí về xây dựng Đảng tỉnh Khánh Hòa năm 2026 tôn vinh những tác phẩm báo chí phản ánh
+sinh động công tác xây dựng, chỉnh đốn Đảng và hệ thống chính trị ở cơ sở sau sắp xếp tổ chức
+bộ máy, chính quyền địa phương hai cấp.
+
+## II. Chấm giải
+
+Hội đồng giám khảo chấm **kín** (không biết tên tác giả) hai vòng, sơ khảo và chung khảo,
+theo thang điểm 100: nội dung tư tưởng 40, hình thức thể hiện 30, hiệu quả xã hội 30.
+Giám khảo không chấm tác phẩm của chính mình hoặc của cơ quan mình công tác.
+"""
+
+JUDGING_RUBRIC = [
+    ("Nội dung tư tưởng", "Tính chính xác, chiều sâu, giá trị thông tin và định hướng", 40),
+    ("Hình thức thể hiện", "Bố cục, ngôn ngữ, hình ảnh, sự sáng tạo trong cách thể hiện", 30),
+    ("Hiệu quả xã hội", "Sức lan tỏa, tác động đến nhận thức và hành động", 30),
+]
+
+JUDGING_ENTRIES = [
+    # (author, category, title, outlet, published on, file kinds)
+    ("phongvien1@giaibao.vn", "BI", "Bí thư chi bộ thôn sau sáp nhập: gần dân hơn, việc nhiều hơn",
+     "Báo Khánh Hòa", date(2026, 3, 12), ["pdf", "png"]),
+    ("phongvien2@giaibao.vn", "BI", "Đảng viên trẻ giữ nghề làm muối ở Cà Ná",
+     "Tạp chí Tuyên giáo", date(2026, 4, 20), ["pdf"]),
+    ("phongvien1@giaibao.vn", "BI", "Kỳ họp chi bộ không giấy tờ ở xã đảo Bích Đầm",
+     "Báo Nhân Dân", date(2026, 6, 2), ["pdf"]),
+    ("phongvien2@giaibao.vn", "BDT", "Chính quyền hai cấp: những ngày đầu ở xã mới Phước Hậu",
+     "Báo điện tử Đảng Cộng sản Việt Nam", date(2026, 7, 8), ["pdf", "png"]),
+    ("phongvien1@giaibao.vn", "BDT", "Chuyển đổi số trong sinh hoạt đảng ở vùng đồng bào Raglai",
+     "VnExpress", date(2026, 8, 15), ["pdf"]),
+    ("phongvien2@giaibao.vn", "BDT", "Dân vận khéo trên công trường cao tốc Vân Phong - Nha Trang",
+     "Báo Thanh Niên", date(2026, 9, 1), ["png"]),
+]
+
+
+def _demo_judging(session: Session, users: dict, organizer: User, now) -> Award:
+    """An award in judging with accepted entries in two categories and a blind preliminary
+    round (the 40/30/30 rubric) in scoring: the three demo judges seated and assigned, two
+    per entry; some scores already given (finals by the first judge, a draft by the second,
+    who also declared a conflict), none by the third. Built through the services, its
+    dates in the recent past as if it had been run."""
+    from app.entries import files as entry_files
+    from app.entries import writes as entry_writes
+    from app.entries.models import EntryCreate
+    from app.judging import queries as judging_queries
+    from app.judging import service as judging
+    from app.judging.models import CriterionIn, PanelIn, RoundCreate, ScoreIn
+    from app.samples import pdf, png
+    from app.storage import get_storage
+
+    def days(n: int):
+        return now - timedelta(days=n)
+
+    award = awards.create_award(
+        session,
+        AwardCreate(
+            title="Giải báo chí về xây dựng Đảng tỉnh Khánh Hòa năm 2026",
+            slug=JUDGING_AWARD_SLUG,
+            year=2026,
+            rules=JUDGING_RULES,
+            submission_opens_at=days(45),
+            submission_closes_at=days(6),
+            published_from=date(2025, 11, 1),
+            published_to=date(2026, 10, 31),
+            max_entries_per_author=3,
+            max_authors_per_entry=5,
+            max_series_parts=5,
+        ),
+        actor=organizer,
+    )
+    categories = {}
+    for code, name in (("BI", "Báo in"), ("BDT", "Báo điện tử")):
+        categories[code] = awards.add_category(
+            session, award,
+            CategoryCreate(code=code, name=name, accepted_kinds=["pdf", "image"],
+                           max_file_mb=50, url_required=False,
+                           prize_quota={"A": 1, "B": 1, "C": 2, "KK": 2}),
+            actor=organizer)
+    awards.change_status(session, award, "open", actor=organizer, now=days(45))
+    makers = {"pdf": (pdf, "trang-bao.pdf"), "png": (png, "anh-tac-pham.png")}
+    entries = []
+    for n, (email, code, title, outlet, published, kinds) in enumerate(JUDGING_ENTRIES, 1):
+        author = users[email]
+        entry = entry_writes.create_entry(
+            session, award,
+            EntryCreate(category_id=categories[code].id, title=title, outlet=outlet,
+                        summary=f"Tác phẩm dự giải năm 2026 số {n} (dữ liệu mẫu).",
+                        published_on=published),
+            user=author, now=days(20))
+        for kind in kinds:
+            make, name = makers[kind]
+            writer = get_storage().open_writer(max_bytes=10**8, accept=lambda s: True)
+            writer.write(make(**{"pdf": {"text": f"Tac pham 2026 so {n}"},
+                                 "png": {"color": (120, 30 * n, 60)}}[kind]))
+            entry_files.attach_file(session, entry.id, writer.finish(), name, user=author,
+                                    now=days(20))
+        entry_writes.submit_entry(session, entry, user=author, now=days(19))
+        entry_writes.screen_entry(session, entry, decision="accept", reason=None,
+                                  actor=organizer, now=days(8))
+        entries.append(entry)
+    awards.change_status(session, award, "closed", actor=organizer, now=days(6))
+    awards.change_status(session, award, "judging", actor=organizer, now=days(5))
+    round_ = judging.create_round(session, award, RoundCreate(
+        name="Vòng sơ khảo", judges_per_entry=2, blind=True, aggregation="mean",
+        criteria=[CriterionIn(name=name, description=description, max_points=points)
+                  for name, description, points in JUDGING_RUBRIC]),
+        actor=organizer, now=days(5))
+    judges = [users[f"giamkhao{i}@giaibao.vn"] for i in (1, 2, 3)]
+    for judge in judges:
+        judging.set_panel(session, round_, PanelIn(
+            judge_id=judge.id, category_ids=[c.id for c in categories.values()]),
+            actor=organizer, now=days(5))
+    judging.assign_round(session, round_, actor=organizer, now=days(4))
+    judging.move_round(session, round_, "start", actor=organizer, now=days(4))
+    criteria = [str(c.id) for c in judging_queries.criteria_of(session, round_.id)]
+
+    def queue(judge):
+        return [a.entry_id for a in judging_queries.judge_queue(session, round_, judge)]
+
+    first, second, _third = judges
+    for i, entry_id in enumerate(queue(first)[:3]):
+        final = i < 2
+        points = [(34, 25, 26), (31.5, 27, 24), (36, None, None)][i]
+        judging.save_score(session, round_.id, entry_id, ScoreIn(
+            points={k: v for k, v in zip(criteria, points, strict=True) if v is not None},
+            comment="Đề tài thời sự, khai thác sâu." if final else "", final=final),
+            judge=first, now=days(3 - i))
+    mine = queue(second)
+    judging.save_score(session, round_.id, mine[0], ScoreIn(
+        points={criteria[0]: 30, criteria[1]: 22}, final=False), judge=second, now=days(2))
+    judging.declare_conflict(
+        session, round_.id, mine[-1], judge=second, now=days(1),
+        reason="Tôi là người biên tập trực tiếp tác phẩm này trước khi đăng.")
+    return award

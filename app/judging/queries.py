@@ -13,7 +13,7 @@ from app.accounts.models import User
 from app.accounts.rules import Role
 from app.awards.models import Award, Category
 from app.entries import views as entry_views
-from app.entries.models import Entry, EntryFile, EntryJudgeView
+from app.entries.models import Entry, EntryAuthor, EntryFile, EntryJudgeView
 from app.entries.rules import EntryStatus
 from app.errors import N_, NotFound
 from app.judging import rules
@@ -55,9 +55,15 @@ def is_panel_member(session: Session, round_id: int, user: User) -> bool:
         PanelMember.round_id == round_id, PanelMember.judge_id == user.id)).first() is not None
 
 
-def get_round(session: Session, round_id: int, *, viewer: User) -> Round:
-    """Organizers see every round; a judge the rounds whose panel they sit on."""
-    round_ = session.get(Round, round_id)
+def get_round(session: Session, round_id: int, *, viewer: User,
+              lock: dict | None = None) -> Round:
+    """Organizers see every round; a judge the rounds whose panel they sit on. ``lock``
+    (``with_for_update`` options) takes the round's row lock in the query that reads it,
+    one query fewer than reading then locking."""
+    if lock is None:
+        round_ = session.get(Round, round_id)
+    else:
+        round_ = session.get(Round, round_id, with_for_update=lock, populate_existing=True)
     if round_ is None:
         raise _no_round()
     if viewer.role == Role.organizer:
@@ -132,17 +138,43 @@ def judge_spec(user: User) -> JudgeSpec:
                      organization=user.organization)
 
 
-def round_entries(session: Session, round_: Round) -> list[Entry]:
-    """The entries a round judges: the award's accepted entries for a first round, the
-    source round's shortlist for a later one. In code order."""
-    query = select(Entry).options(selectinload(Entry.authors))
+def _of_round(query, round_: Round):
+    """``query`` (on Entry) narrowed to the entries a round judges: the award's accepted
+    entries for a first round, the source round's shortlist for a later one."""
     if round_.source_round_id is None:
-        query = query.where(Entry.award_id == round_.award_id,
-                            Entry.status == EntryStatus.accepted)
-    else:
-        query = query.join(ShortlistEntry, ShortlistEntry.entry_id == Entry.id).where(
-            ShortlistEntry.round_id == round_.source_round_id)
+        return query.where(Entry.award_id == round_.award_id,
+                           Entry.status == EntryStatus.accepted)
+    return query.join(ShortlistEntry, ShortlistEntry.entry_id == Entry.id).where(
+        ShortlistEntry.round_id == round_.source_round_id)
+
+
+def round_entries(session: Session, round_: Round) -> list[Entry]:
+    """The entries a round judges (``_of_round``), in code order."""
+    query = _of_round(select(Entry).options(selectinload(Entry.authors)), round_)
     return list(session.exec(query.order_by(Entry.category_id, Entry.code, Entry.id)).all())
+
+
+def round_entry_specs(session: Session, round_: Round) -> list[tuple[EntrySpec, str]]:
+    """The entries a round judges as the assignment rules take them (``entry_spec``), with
+    their codes, in code order: two queries of plain columns, no ORM objects, so that an
+    award of 10,000 entries is read in a fraction of a second."""
+    rows = session.exec(_of_round(
+        select(Entry.id, Entry.category_id, Entry.submitter_id, Entry.outlet, Entry.code),
+        round_).order_by(Entry.category_id, Entry.code, Entry.id)).all()
+    user_ids: dict[int, set[int]] = defaultdict(set)
+    emails: dict[int, set[str]] = defaultdict(set)
+    for entry_id, user_id, email in session.exec(
+            select(EntryAuthor.entry_id, EntryAuthor.user_id, EntryAuthor.email)
+            .where(col(EntryAuthor.entry_id).in_(_of_round(select(Entry.id), round_)))).all():
+        if user_id is not None:
+            user_ids[entry_id].add(user_id)
+        if email:
+            emails[entry_id].add(email)
+    return [(EntrySpec(id=entry_id, category_id=category_id,
+                       author_ids=frozenset({submitter_id} | user_ids[entry_id]),
+                       author_emails=frozenset(emails[entry_id]), outlet=outlet),
+             code or f"#{entry_id}")
+            for entry_id, category_id, submitter_id, outlet, code in rows]
 
 
 def entry_spec(entry: Entry) -> EntrySpec:

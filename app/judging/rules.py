@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from app.errors import N_, Conflict, Invalid
 from app.text import fold
@@ -206,7 +207,10 @@ class EntrySpec:
     outlet: str = ""
 
 
+@lru_cache(maxsize=4096)
 def _words(text: str | None) -> tuple[str, ...]:
+    # Cached: assignment compares every judge's organization with every entry's outlet
+    # (10,000 entries x 10 judges), a few hundred distinct strings folded again and again.
     return tuple(fold(text or "").replace(",", " ").replace(".", " ").split())
 
 

@@ -55,3 +55,28 @@ def test_organizer_list_query_count_does_not_grow(client, session, queries, kind
             assert response.text.count('href="/admin/entries/') == n
         counts.append(queries.count)
     assert counts[0] == counts[1]
+
+
+def test_saving_a_score_runs_a_handful_of_queries(client, session, queries):
+    """Token, caller, round (read and share-locked at once), panel seat, assignment (locked),
+    rubric, score; then the score's row and its history line. Judges save as they type."""
+    from tests.factories import make_judging
+
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    round_id, entry_id = world.round.id, world.entries[0].id
+    headers = api_headers(client, world.judges[0])
+    criteria = [c["id"] for c in client.get(f"/api/v1/rounds/{round_id}",
+                                            headers=headers).json()["criteria"]]
+    url = f"/api/v1/rounds/{round_id}/entries/{entry_id}/score"
+    counts = []
+    for points, final in (({criteria[0]: 30}, False), ({criteria[0]: 31}, False),
+                          ({criteria[0]: 31}, False),
+                          (dict(zip(criteria, (35, 25, 20), strict=True)), True)):
+        with queries:
+            response = client.put(url, headers=headers, json={
+                "points": {str(k): v for k, v in points.items()}, "final": final})
+        assert response.status_code == 200, response.text
+        assert sum(' FROM round ' in s.replace("\n", " ") for s in queries.statements) == 1
+        counts.append(queries.count)
+    # first save (insert), a change (update), the same again (nothing written), final
+    assert counts == [9, 9, 7, 9]

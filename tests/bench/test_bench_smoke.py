@@ -1,6 +1,6 @@
 """Each benchmark runs to the end at a tiny size (figures printed, none judged), so that a
-broken benchmark cannot pass unseen. The four run at once, each in a subprocess; on
-PostgreSQL the three that use a database do so in a schema of their own, dropped at the end.
+broken benchmark cannot pass unseen. The five run at once, each in a subprocess; on
+PostgreSQL the four that use a database do so in a schema of their own, dropped at the end.
 """
 
 import os
@@ -20,13 +20,16 @@ TINY = {
     "export_memory.py": {"BENCH_ENTRIES": "200"},
     "mail.py": {"BENCH_JOURNALISTS": "2", "BENCH_ENTRIES_EACH": "2", "BENCH_SMTP_DELAY": "0.2",
                 "BENCH_BACKLOG": "3", "BENCH_MAILS": "40"},
+    "scoring.py": {"BENCH_SECONDS": "2", "BENCH_ENTRIES": "60", "BENCH_JUDGES": "6",
+                   "BENCH_CATEGORIES": "2", "BENCH_CLIENTS": "4", "BENCH_ASSIGN_ENTRIES": "200",
+                   "BENCH_ASSIGN_JUDGES": "6", "BENCH_ASSIGN_CATEGORIES": "2"},
 }
 TIMEOUT = 240
 
 
 @pytest.fixture(scope="module")
 def runs():
-    """Starts the four benchmarks together; each test waits for its own."""
+    """Starts the five benchmarks together; each test waits for its own."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GIAIBAO_", "BENCH_"))}
     if TEST_DATABASE_URL.startswith("postgresql"):
         base["GIAIBAO_DATABASE_URL"] = TEST_DATABASE_URL
@@ -102,3 +105,23 @@ def test_mail_benchmark_compares_submissions_and_drains_the_outbox(runs):
     assert re.search(r"^  delivered +: 40 \(40 distinct Message-IDs received\) in \d", out,
                      re.M)
     assert re.search(r"^  throughput +: +\d+\.\d mails/s$", out, re.M)
+
+
+def test_scoring_benchmark_saves_scores_without_errors_and_times_assignment(runs):
+    out = runs("scoring.py")
+    kind = "PostgreSQL" if TEST_DATABASE_URL.startswith("postgresql") else "SQLite"
+    assert re.match(rf"score saves by 4 judges for 2 s each on {kind}: 60 entries, 6 judges, "
+                    r"3 per entry \(seeded in \d+\.\d s\)\n", out)
+    for label in ("/healthz (baseline)", "score saves"):
+        assert re.search(rf"^  {re.escape(label)} +: +\d+\.\d req/s  p50 +\d+\.\d ms  p95 "
+                         rf"+\d+\.\d ms  p99 +\d+\.\d ms$", out, re.M), label
+    assert re.search(r"^  ratio req/s saves/healthz: +\d+\.\d\d$", out, re.M)
+    assert re.search(r"^  p95 of the saves +: +\d+\.\d ms \(target <= 50 ms\)$", out, re.M)
+    saves = re.search(r"^  saves +: (\d+) \((\d+) final\)$", out, re.M)
+    assert saves and int(saves.group(1)) >= 4 and int(saves.group(2)) >= 1
+    assert re.search(r"^  errors +: 0 \[\]$", out, re.M)
+    assert "assignment of 200 entries to 6 judges in 2 categories, 3 per entry\n" in out
+    assert re.search(r"^  rules.plan_assignment +: +\d+\.\d\d s for 600 assignments "
+                     r"\(target <= 2 s\)$", out, re.M)
+    assert re.search(r"^  service.assign_round +: +\d+\.\d\d s for 600 assignments, commit "
+                     r"included \(target <= 2 s\)$", out, re.M)

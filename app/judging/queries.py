@@ -148,12 +148,6 @@ def _of_round(query, round_: Round):
         ShortlistEntry.round_id == round_.source_round_id)
 
 
-def round_entries(session: Session, round_: Round) -> list[Entry]:
-    """The entries a round judges (``_of_round``), in code order."""
-    query = _of_round(select(Entry).options(selectinload(Entry.authors)), round_)
-    return list(session.exec(query.order_by(Entry.category_id, Entry.code, Entry.id)).all())
-
-
 def round_entry_specs(session: Session, round_: Round) -> list[tuple[EntrySpec, str]]:
     """The entries a round judges as the assignment rules take them (``entry_spec``), with
     their codes, in code order: two queries of plain columns, no ORM objects, so that an
@@ -388,12 +382,13 @@ def progress(session: Session, round_: Round) -> RoundProgress:
                 target.final += 1
             elif final is False:
                 target.draft += 1
-    for entry in round_entries(session, round_):
-        cat = per_category.setdefault(entry.category_id, CategoryProgress(
-            category_id=entry.category_id, category=categories[entry.category_id].name,
+    for entry_id, category_id in session.exec(
+            _of_round(select(Entry.id, Entry.category_id), round_)).all():
+        cat = per_category.setdefault(category_id, CategoryProgress(
+            category_id=category_id, category=categories[category_id].name,
             entries=0, assigned=0, draft=0, final=0, short_of_judges=0))
         cat.entries += 1
-        if judges_on.get(entry.id, 0) < round_.judges_per_entry:
+        if judges_on.get(entry_id, 0) < round_.judges_per_entry:
             cat.short_of_judges += 1
     judges = sorted(per_judge.values(),
                     key=lambda j: (-(j.assigned - j.final), j.final / j.assigned

@@ -380,6 +380,9 @@ def save_score(session: Session, round_id: int, entry_id: int, data: ScoreIn, *,
     before, after): the assignment's row lock makes parallel saves (two tabs) follow each
     other. A judge may change a final score until the round closes."""
     round_ = queries.get_round(session, round_id, viewer=judge, lock=SHARE_LOCK)
+    if round_.status == RoundStatus.setup:
+        # 409 whatever the entry: before the start nothing tells which entries are whose.
+        rules.check_scoring(round_.status)
     assignment = session.exec(select(Assignment).where(
         Assignment.round_id == round_id, Assignment.entry_id == entry_id,
         Assignment.judge_id == judge.id).with_for_update(**ROW_LOCK)).first()

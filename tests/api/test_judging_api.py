@@ -362,13 +362,15 @@ def test_score_after_close_is_409(client, world, session):
     assert session.exec(select(Score)).all() == []
 
 
-def test_score_before_start_is_refused(client, session):
+def test_score_before_start_is_refused_for_any_entry(client, session):
     world = make_judging(session, entries=1, judges=2, start=False)
     criteria = queries.criteria_of(session, world.round.id)
-    response = client.put(f"/api/v1/rounds/{world.round.id}/entries/{world.entries[0].id}/score",
-                          headers=api_headers(client, world.judges[0]),
-                          json={"points": {str(criteria[0].id): 10}})
-    assert response.status_code == 403
+    for entry_id in (world.entries[0].id, 999999):
+        response = client.put(f"/api/v1/rounds/{world.round.id}/entries/{entry_id}/score",
+                              headers=api_headers(client, world.judges[0]),
+                              json={"points": {str(criteria[0].id): 10}})
+        assert (response.status_code, response.json()) == (
+            409, {"detail": "Vòng này chưa bắt đầu chấm điểm."})
 
 
 def test_score_history_for_the_organizer(client, world):

@@ -419,7 +419,7 @@ def test_an_uncoverable_round_is_409_naming_the_entries_and_assigns_nothing(sess
     session.commit()
     with pytest.raises(Conflict) as error:
         service.assign_round(session, round_, actor=organizer, now=now())
-    assert error.value.params == {"n": 2, "codes": first.code, "entries": [first.id]}
+    assert error.value.params == {"n": 2, "codes": first.code}
     assert error.value.status_code == 409
     session.rollback()
     assert session.exec(select(Assignment)).all() == []
@@ -524,7 +524,7 @@ def test_a_newly_accepted_entry_the_panel_cannot_cover_changes_nothing(session):
     mails = len(_mails(session, "judge_queue"))
     with pytest.raises(Conflict) as error:
         service.assign_round(session, round_, actor=organizer, now=now())
-    assert error.value.params == {"n": 2, "codes": late.code, "entries": [late.id]}
+    assert error.value.params == {"n": 2, "codes": late.code}
     session.rollback()
     assert _active(session, round_) == {accepted.id: {j.id for j in judges}}
     assert len(_mails(session, "judge_queue")) == mails
@@ -705,7 +705,7 @@ def test_without_a_replacement_the_entry_is_short_of_judges(session):
     # Re-running never gives the entry back to the judge who declared the conflict.
     with pytest.raises(Conflict) as error:
         service.assign_round(session, world.round, actor=world.organizer, now=now())
-    assert error.value.params["entries"] == [entry.id]
+    assert error.value.params["codes"] == entry.code
     newcomer = _judge(session, "GK mới")
     seat(session, world.round, newcomer, [world.category], organizer=world.organizer)
     service.assign_round(session, world.round, actor=world.organizer, now=now())

@@ -16,10 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Links in mails point at this server unless GIAIBAO_BASE_URL says otherwise.
 run: install
 	$(BIN)/giaibao migrate
-	$(BIN)/giaibao demo --if-empty
-	$(BIN)/giaibao serve --host $(HOST) --port $(PORT) --no-migrate
+	GIAIBAO_BASE_URL=$${GIAIBAO_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/giaibao demo --if-empty
+	GIAIBAO_BASE_URL=$${GIAIBAO_BASE_URL:-http://$(HOST):$(PORT)} \
+	  $(BIN)/giaibao serve --host $(HOST) --port $(PORT) --no-migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

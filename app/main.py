@@ -1,6 +1,7 @@
 """The application: API routers under /api/v1, page routers at /, one error handler."""
 
 import logging
+import math
 import re
 from urllib.parse import quote
 
@@ -85,9 +86,33 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException):
     return await error_page(request, message, exc.status_code, headers=exc.headers)
 
 
+# The part of a refused value a 422 repeats back (enough to recognise it).
+ECHO_CHARS = 200
+
+
+def _echo(value):
+    """A refused input as a 422 may repeat it: non-finite numbers (NaN, Infinity, 1e309),
+    which JSON cannot carry, as text; long text and large objects cut short."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value[:ECHO_CHARS]
+    if isinstance(value, (dict, list, tuple)):
+        text = repr(value)
+        if len(text) > ECHO_CHARS:
+            return text[:ECHO_CHARS] + "…"
+        if isinstance(value, dict):
+            return {k: _echo(v) for k, v in value.items()}
+        return [_echo(v) for v in value]
+    return value
+
+
 async def validation_error_handler(request: Request, exc: RequestValidationError):
     if _is_api(request):
-        return await request_validation_exception_handler(request, exc)
+        errors = [{**e, "input": _echo(e["input"])} if "input" in e else e
+                  for e in exc.errors()]
+        return await request_validation_exception_handler(
+            request, RequestValidationError(errors, body=None))
     return await error_page(request, i18n.gettext(N_("The request could not be handled.")), 422)
 
 

@@ -315,7 +315,8 @@ def _round_page(request, session, round_: Round, award, *, status_code: int = 20
         "panel": panel, "judges": [u for u in _judge_accounts(session) if u.id not in seated],
         "source": (session.get(Round, round_.source_round_id)
                    if round_.source_round_id else None),
-        "assigned": counts[0], "final": counts[1], "missing": counts[0] - counts[1],
+        "assigned": counts[0], "final": counts[1],
+        "missing": queries.missing_final(session, round_),
         "ROUND_STATUS": ROUND_STATUS_LABELS, "AGGREGATION": AGGREGATION_LABELS,
         "can_edit": status == RoundStatus.setup,
         "can_change_panel": status != RoundStatus.closed,

@@ -7,7 +7,7 @@ Outcomes of judging (who is in a round, who was shortlisted) live here, never in
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, StrictBool
 from sqlalchemy import Float, Index, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel, Text
 
@@ -134,10 +134,22 @@ class ShortlistEntry(SQLModel, table=True):
 
 # --- Schemas -------------------------------------------------------------------------------
 
+def _not_a_bool(value):
+    """JSON ``true`` is not one point: a float field would take it as 1.0."""
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not true or false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_a_bool)]
+
+
 class CriterionIn(bounds.NFCInput):
     name: str = Field(max_length=bounds.NAME)
     description: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
-    max_points: float = Field(gt=0, le=1000)
+    # Bounds and decimals are checked by rules.check_criteria, whose message names the
+    # criterion.
+    max_points: Number
 
 
 class RoundCreate(bounds.NFCInput):
@@ -215,18 +227,11 @@ class AssignmentPublic(BaseModel):
     judge_id: int | None = None  # organizer's list only
 
 
-def _not_a_bool(value):
-    """JSON ``true`` is not one point: a float field would take it as 1.0."""
-    if isinstance(value, bool):
-        raise ValueError("a number is expected, not true or false")
-    return value
-
-
 class ScoreIn(bounds.NFCInput):
-    points: dict[str, Annotated[float, BeforeValidator(_not_a_bool)] | None] = Field(
+    points: dict[str, Number | None] = Field(
         default_factory=dict, max_length=30)
     comment: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
-    final: bool = False
+    final: StrictBool = False
 
 
 class ScorePublic(BaseModel):
@@ -250,7 +255,7 @@ class ConflictResult(BaseModel):
 
 
 class CloseIn(bounds.NFCInput):
-    force: bool = False
+    force: StrictBool = False
     reason: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
 
 

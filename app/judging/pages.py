@@ -20,7 +20,7 @@ from app.accounts.rules import Role
 from app.awards import service as awards
 from app.awards.models import Award
 from app.deps import FormDep, Id, Now, SessionDep, page_csrf, page_role
-from app.errors import DomainError, NotFound
+from app.errors import N_, DomainError, Invalid, NotFound
 from app.judging import queries, rules, service
 from app.judging.models import ConflictIn, ScoreIn
 from app.web import form_error, redirect, render
@@ -86,20 +86,27 @@ def _typed_points(form: FormData, criteria) -> tuple[dict[str, float | None], di
     """The points as the service takes them, and the text typed (shown again on an error).
     An empty field is no points yet; a decimal comma is accepted ("12,5"); text that is not
     a number is passed on as NaN, which the rubric's own check refuses naming the
-    criterion."""
+    criterion. A ``points.<id>`` field of no criterion of this round (a stale or forged
+    form) is passed on too, so that the service refuses it instead of it being dropped."""
     points: dict[str, float | None] = {}
     typed: dict[str, str] = {}
-    for c in criteria:
-        raw = form.get(f"points.{c.id}")
+    keys = [str(c.id) for c in criteria]
+    keys += [k[len("points."):] for k in form.keys()
+             if k.startswith("points.") and k[len("points."):] not in keys]
+    for key in keys:
+        raw = form.get(f"points.{key}")
         text = raw.strip() if isinstance(raw, str) else ""
-        typed[str(c.id)] = text
+        typed[key] = text
         if not text:
-            points[str(c.id)] = None
+            if key in keys[:len(criteria)]:
+                points[key] = None
+            else:
+                points[key] = math.nan
             continue
         try:
-            points[str(c.id)] = float(text.replace(",", "."))
+            points[key] = float(text.replace(",", "."))
         except ValueError:
-            points[str(c.id)] = math.nan
+            points[key] = math.nan
     return points, typed
 
 
@@ -151,23 +158,24 @@ def save_score(round_id: Id, entry_id: Id, request: Request, form: FormDep,
     """Saves the rubric through ``service.save_score``, as the API's PUT does.
 
     ``action``: ``draft`` (the form's default button, also what Enter sends), ``final``,
-    or ``next`` (saves without changing whether the score is final, then opens the next
-    entry without a final score). With ``Accept: application/json`` (the page's autosave)
-    the answer is JSON: ``{total, final, state, saved_at}``, or ``{detail, field}`` with the
-    refusal's status."""
-    action = form.get("action") if form.get("action") in SAVE_ACTIONS else "draft"
+    or ``next`` (makes the score final, then opens the next entry without a final score).
+    With ``Accept: application/json`` (the page's autosave) the answer is JSON: ``{total,
+    final, state, saved_at}``, or ``{detail, field}`` with the refusal's status.
+    """
+    action = form.get("action") or "draft"
     comment = form.get("comment") if isinstance(form.get("comment"), str) else ""
     typed: dict[str, str] | None = None
     try:
-        round_, assignment = queries.judge_assignment(session, round_id, entry_id, judge=judge)
+        if action not in SAVE_ACTIONS:
+            raise Invalid(N_("Unknown action."), field="action")
+        round_, _assignment = queries.judge_assignment(session, round_id, entry_id,
+                                                       judge=judge)
         points, typed = _typed_points(form, queries.criteria_of(session, round_id))
-        if action == "next":
-            current = queries.own_score(session, assignment)
-            final = bool(current and current.final)
-        else:
-            final = action == "final"
-        data = ScoreIn(points=points, comment=comment, final=final)
-        score = service.save_score(session, round_id, entry_id, data, judge=judge, now=now)
+        data = ScoreIn(points=points, comment=comment, final=action in ("final", "next"))
+        # A form opened on a draft (another tab, the autosave) never undoes a final score
+        # given meanwhile; only the "save as a draft again" of a final score's page does.
+        score = service.save_score(session, round_id, entry_id, data, judge=judge, now=now,
+                                   unfinal=form.get("opened_state") == "final")
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         status_code = getattr(err, "status_code", 422)
@@ -190,7 +198,7 @@ def save_score(round_id: Id, entry_id: Id, request: Request, form: FormDep,
     following = queries.next_unfinished(session, round_, judge, after=entry_id)
     if following is None:  # every other entry is final: this one may be the last
         return redirect(_queue_url(round_id, notice="done" if score.final else "last"))
-    return redirect(_entry_url(round_id, following, saved=state, prev=entry_id))
+    return redirect(_entry_url(round_id, following, prev=entry_id))
 
 
 @router.post("/judge/rounds/{round_id}/entries/{entry_id}/conflict")

@@ -171,6 +171,21 @@ def round_entry_specs(session: Session, round_: Round) -> list[tuple[EntrySpec, 
             for entry_id, category_id, submitter_id, outlet, code in rows]
 
 
+def entry_spec_of(session: Session, entry_id: int) -> EntrySpec:
+    """One entry as the conflict rules take it, read in one query (a score's save checks it
+    again: a judge's profile may have changed since the assignment)."""
+    rows = session.exec(
+        select(Entry.category_id, Entry.submitter_id, Entry.outlet, EntryAuthor.user_id,
+               EntryAuthor.email)
+        .outerjoin(EntryAuthor, EntryAuthor.entry_id == Entry.id)
+        .where(Entry.id == entry_id)).all()
+    category_id, submitter_id, outlet = rows[0][:3]
+    return EntrySpec(
+        id=entry_id, category_id=category_id,
+        author_ids=frozenset({submitter_id} | {r[3] for r in rows if r[3] is not None}),
+        author_emails=frozenset(r[4] for r in rows if r[4]), outlet=outlet)
+
+
 def entry_spec(entry: Entry) -> EntrySpec:
     return EntrySpec(
         id=entry.id, category_id=entry.category_id,
@@ -412,14 +427,23 @@ def progress(session: Session, round_: Round) -> RoundProgress:
                    for a, code, name in conflicts])
 
 
-def missing_final(session: Session, round_id: int) -> int:
-    """Active assignments without a final score."""
-    return session.exec(
+def missing_final(session: Session, round_: Round) -> int:
+    """The final scores the round still lacks: active assignments without one, plus the
+    judges an entry is short of (after a conflict no one could take over) — so that a round
+    never closes as complete while an entry has fewer scores than it needs."""
+    unfinished = session.exec(
         select(func.count()).select_from(Assignment)
         .outerjoin(Score, Score.assignment_id == Assignment.id)
-        .where(Assignment.round_id == round_id, col(Assignment.conflict_at).is_(None),
+        .where(Assignment.round_id == round_.id, col(Assignment.conflict_at).is_(None),
                (col(Score.final).is_(None)) | (Score.final == False))  # noqa: E712
     ).one()
+    judges_on = dict(session.exec(
+        select(Assignment.entry_id, func.count())
+        .where(Assignment.round_id == round_.id, col(Assignment.conflict_at).is_(None))
+        .group_by(Assignment.entry_id)).all())
+    entries = session.exec(_of_round(select(Entry.id), round_)).all()
+    short = sum(max(round_.judges_per_entry - judges_on.get(e, 0), 0) for e in entries)
+    return unfinished + short
 
 
 def score_history(session: Session, round_: Round, entry_id: int) -> list[ScoreChangePublic]:

@@ -7,6 +7,7 @@ the same output.
 
 import hashlib
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -110,8 +111,8 @@ def check_scoring(status: str) -> None:
 def check_close(*, missing: int, force: bool, reason: str | None) -> None:
     """A round closes when every score is final, or is forced with a recorded reason."""
     if missing and not force:
-        raise Conflict(N_("{n} scores are not final yet. Wait for the judges, or force the "
-                          "close with a reason."), n=missing)
+        raise Conflict(N_("{n} scores are still missing or not final. Wait for the judges, "
+                          "or force the close with a reason."), n=missing)
     if force and missing and not (reason or "").strip():
         raise Invalid(N_("Please give the reason for closing the round with scores "
                          "missing."), field="reason")
@@ -139,6 +140,9 @@ def check_criteria(criteria: list[tuple[str, str, float]]) -> list[tuple[str, st
         if not (math.isfinite(max_points) and 0 < max_points <= 1000):
             raise Invalid(N_("The maximum points of “{name}” must be above 0 and at most "
                              "1000."), name=name, field=f"criteria.{i}.max_points")
+        if round(max_points, 2) != max_points:
+            raise Invalid(N_("The maximum points of “{name}” can have at most two decimals."),
+                          name=name, field=f"criteria.{i}.max_points")
     return criteria
 
 
@@ -171,7 +175,7 @@ def check_points(points: dict[str, float | None], criteria: list[CriterionSpec],
         if round(value, 2) != value:
             raise Invalid(N_("The points for “{name}” can have at most two decimals."),
                           name=criterion.name, field=f"points.{criterion.id}")
-        kept[str(criterion.id)] = float(value)
+        kept[str(criterion.id)] = float(value) + 0.0  # -0.0 is 0
     if final:
         missing = [c.name for c in criteria if str(c.id) not in kept]
         if missing:
@@ -207,24 +211,34 @@ class EntrySpec:
     outlet: str = ""
 
 
+# Web addresses' endings, dropped: "VnExpress.net" is VnExpress.
+_DOMAIN_WORDS = frozenset({"com", "net", "org", "vn", "info", "www"})
+
+
 @lru_cache(maxsize=4096)
 def _words(text: str | None) -> tuple[str, ...]:
     # Cached: assignment compares every judge's organization with every entry's outlet
     # (10,000 entries x 10 judges), a few hundred distinct strings folded again and again.
-    return tuple(fold(text or "").replace(",", " ").replace(".", " ").split())
+    # Words are runs of letters and digits: "Khánh-Hòa", "Khánh Hòa" and "khanh hoa" match.
+    return tuple(w for w in re.findall(r"[0-9a-z]+", fold(text or ""))
+                 if w not in _DOMAIN_WORDS)
 
 
 def names_outlet(organization: str | None, outlet: str) -> bool:
     """The judge's organization names the entry's outlet: the same words (without
-    diacritics or case), or one is the other followed by more words ("Báo Quảng Ninh" and
-    "Báo Quảng Ninh điện tử"; a one-word prefix such as "Báo" is too vague to count)."""
+    diacritics, case or punctuation), or the shorter name appears as whole words inside the
+    longer one ("Báo Quảng Ninh" and "Báo Quảng Ninh điện tử"; "Phóng viên Báo Khánh Hòa"
+    and "Báo Khánh Hòa"). A one-word part such as "Báo" is too vague to count."""
     org, out = _words(organization), _words(outlet)
     if not org or not out:
         return False
     if org == out:
         return True
     shorter, longer = (org, out) if len(org) <= len(out) else (out, org)
-    return len(shorter) >= 2 and longer[:len(shorter)] == shorter
+    if len(shorter) < 2:
+        return False
+    n = len(shorter)
+    return any(longer[i:i + n] == shorter for i in range(len(longer) - n + 1))
 
 
 def conflict_of(entry: EntrySpec, judge: JudgeSpec, *, declared: bool = False,

@@ -7,7 +7,7 @@ declared conflict hold it exclusively.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, delete, func, select
 
 from app.accounts.models import User
@@ -42,7 +42,25 @@ ROW_LOCK = {"key_share": True}  # FOR NO KEY UPDATE: rows pointing here still in
 REMIND_EVERY = timedelta(minutes=30)
 
 
+# PostgreSQL advisory locks keyed (ROUND_GATE, round id), held to the end of the
+# transaction. Unlike row locks, their queue is fair: a stream of score saves (shared) does
+# not keep the organizer's close or a declared conflict (exclusive) waiting, because a new
+# shared request queues behind an exclusive one already waiting.
+ROUND_GATE = 0x6A75
+
+
+def _round_gate(session: Session, round_id: int, *, exclusive: bool) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the request already holds the database's write lock
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {function}(:gate, :round_id)"),
+                    {"gate": ROUND_GATE, "round_id": round_id})
+
+
 def lock_round(session: Session, round_: Round) -> Round:
+    """The round for a change of its settings, panel, assignments or status: exclusive
+    against every other change and every score save of the round."""
+    _round_gate(session, round_.id, exclusive=True)
     session.refresh(round_, with_for_update=ROW_LOCK)
     return round_
 
@@ -157,7 +175,7 @@ def move_round(session: Session, round_: Round, action: RoundAction | str, *, ac
         round_.started_at = now
     else:
         reason = audit.clean_reason(reason)
-        missing = queries.missing_final(session, round_.id)
+        missing = queries.missing_final(session, round_)
         rules.check_close(missing=missing, force=force, reason=reason)
         round_.closed_at = now
         if missing:
@@ -374,11 +392,14 @@ def _score_state(score: Score | None) -> dict | None:
 
 
 def save_score(session: Session, round_id: int, entry_id: int, data: ScoreIn, *, judge: User,
-               now: datetime) -> Score:
+               now: datetime, unfinal: bool = True) -> Score:
     """Saves the judge's points (a draft, or final with every criterion), each within its
     bounds. The last save wins and every save is kept in the score's history (who, when,
     before, after): the assignment's row lock makes parallel saves (two tabs) follow each
-    other. A judge may change a final score until the round closes."""
+    other. A judge may change a final score until the round closes. ``unfinal=False`` (a
+    page opened while the score was a draft) refuses to turn a final score back into a
+    draft: a stale tab must not undo a score made final in another one."""
+    _round_gate(session, round_id, exclusive=False)
     round_ = queries.get_round(session, round_id, viewer=judge, lock=SHARE_LOCK)
     if round_.status == RoundStatus.setup:
         # 409 whatever the entry: before the start nothing tells which entries are whose.
@@ -390,6 +411,13 @@ def save_score(session: Session, round_id: int, entry_id: int, data: ScoreIn, *,
             active=assignment.conflict_at is None, round_status=round_.status):
         raise _not_assigned()
     rules.check_scoring(round_.status)
+    # Checked again at every save: an address proven or a profile changed since the
+    # assignment can make the judge an author or a colleague of the outlet.
+    if rules.conflict_of(queries.entry_spec_of(session, entry_id), queries.judge_spec(judge),
+                         check_outlet=round_.exclude_same_outlet):
+        raise Conflict(N_("You have a conflict of interest with this entry (you are among its "
+                          "authors, or your organization is its outlet): declare it so that "
+                          "another judge takes it."))
     criteria = queries.criteria_of(session, round_id)
     points, total = rules.check_points(data.points, queries.criterion_specs(criteria),
                                        final=data.final)
@@ -397,6 +425,9 @@ def save_score(session: Session, round_id: int, entry_id: int, data: ScoreIn, *,
     score = session.exec(select(Score).where(Score.assignment_id == assignment.id)
                          .execution_options(populate_existing=True)).first()
     before = _score_state(score)
+    if score is not None and score.final and not data.final and not unfinal:
+        raise Conflict(N_("This score was made final meanwhile (in another tab or window). "
+                          "Reload the page to see it before changing it."))
     if score is None:
         score = Score(assignment_id=assignment.id, round_id=round_id, entry_id=entry_id,
                       judge_id=judge.id, created_at=now)
@@ -412,6 +443,10 @@ def save_score(session: Session, round_id: int, entry_id: int, data: ScoreIn, *,
         session.add(ScoreChange(score_id=score.id, actor_id=judge.id, at=now, before=before,
                                 after=after))
         session.flush()
+        audit.record(session, actor=judge, action="score.save", obj=round_, changes={
+            "entry_id": entry_id, "judge_id": judge.id,
+            "total": [before["total"] if before else None, score.total],
+            "final": [before["final"] if before else None, score.final]})
     return score
 
 

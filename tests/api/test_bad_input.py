@@ -221,3 +221,18 @@ def test_an_anonymous_upload_is_refused_before_its_first_byte(client, session):
                                   [(b"content-type", b"multipart/form-data; boundary=B")],
                                   b"--B\r\n" + b"x" * 100_000)
     assert (status, asked) == (401, False)
+
+
+@pytest.mark.parametrize("body", [
+    '{"email": NaN, "password": "x", "full_name": "y"}',
+    '{"email": Infinity, "password": "x", "full_name": "y"}',
+    '{"email": 1e309, "password": "x", "full_name": "y"}',
+    '{"email": "' + "a" * 5000 + '", "password": 5, "full_name": "y"}',
+])
+def test_a_422_repeating_a_non_finite_or_huge_input_is_still_json(client, body):
+    response = client.post("/api/v1/auth/register", content=body,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    echoed = [e.get("input") for e in response.json()["detail"]]
+    assert all(e is None or len(str(e)) <= 201 for e in echoed)
+    assert len(response.content) < 2000

@@ -267,7 +267,7 @@ def test_start_then_close_409_422_and_forced(client, session):
     assert (response.status_code, response.json()["status"]) == (200, "scoring")
     response = client.post(f"{url}/close", headers=headers)
     assert (response.status_code, response.json()) == (409, {"detail": (
-        "Còn 2 phiếu điểm chưa chốt. Hãy chờ giám khảo, hoặc buộc kết thúc kèm lý do.")})
+        "Còn 2 phiếu điểm chưa có hoặc chưa chốt. Hãy chờ giám khảo, hoặc buộc kết thúc kèm lý do.")})
     response = client.post(f"{url}/close", headers=headers, json={"force": True})
     assert (response.status_code, response.json()) == (422, {
         "detail": "Vui lòng nêu lý do kết thúc vòng chấm khi còn thiếu điểm."})

@@ -301,33 +301,70 @@ def test_final_refusals_say_which_criterion(client, session, values, message):
     assert _stored(session, world, world.judges[0], entry_id) is None
 
 
-def test_save_and_next_opens_the_next_unfinished_entry(client, session):
+def test_finalise_and_next_opens_the_next_unfinished_entry(client, session):
     world = make_judging(session, entries=3, judges=3, judges_per_entry=2)
     judge = world.judges[0]
     first, second = _queue(session, world, judge)
     codes = {e.id: e.code for e in world.entries}
     page_login(client, judge)
+    # A criterion missing: nothing moves on, the message names it.
+    response = _post(client, _page(world, first),
+                     _form(session, world, ["30", "20", ""], action="next"))
+    assert response.status_code == 422
+    assert "Còn thiếu: Tác động." in response.text
     response = _post(client, _page(world, first),
                      _form(session, world, ["30", "20", "10"], action="next"))
-    assert response.headers["location"] == _page(world, second) + f"?saved=draft&prev={first}"
-    assert _stored(session, world, judge, first).final is False
+    assert response.headers["location"] == _page(world, second) + f"?prev={first}"
+    assert _stored(session, world, judge, first).final is True
     html = client.get(response.headers["location"]).text
-    assert f"Đã lưu điểm tác phẩm {codes[first]}. Đây là tác phẩm tiếp theo chưa chốt điểm." \
-        in html
-    # The last unfinished one: back to the queue, which says so.
-    _score(session, world, judge, first, [30, 20, 10], final=True)
-    response = _post(client, _page(world, second),
-                     _form(session, world, ["30", "20", "10"], action="next"))
-    assert response.headers["location"] == f"/judge/rounds/{world.round.id}?notice=last"
-    _score(session, world, judge, second, [30, 20, 10], final=True)
+    assert f"Điểm tác phẩm {codes[first]} đã được chốt. Đây là tác phẩm tiếp theo chưa chốt " \
+        "điểm." in html
+    assert "Đã lưu nháp" not in html
+    # The last unfinished one: back to the queue, which says everything is final.
     response = _post(client, _page(world, second),
                      _form(session, world, ["31", "20", "10"], action="next"))
-    # A final score stays final when saved with "save and next".
     assert response.headers["location"] == f"/judge/rounds/{world.round.id}?notice=done"
     assert (_stored(session, world, judge, second).total,
             _stored(session, world, judge, second).final) == (61, True)
     assert "Mọi tác phẩm trong danh sách của bạn đã được chốt điểm." in \
         client.get(response.headers["location"]).text
+
+
+def test_a_stale_tab_never_turns_a_final_score_back_into_a_draft(client, session):
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    judge, entry_id = world.judges[0], world.entries[0].id
+    page_login(client, judge)
+    stale = _form(session, world, ["31", "10", "10"], action="draft")  # opened as a draft
+    stale["opened_state"] = "todo"
+    _score(session, world, judge, entry_id, [30, 20, 20], final=True)  # the other tab
+    response = _post(client, _page(world, entry_id), stale)
+    assert response.status_code == 409
+    assert "Điểm này vừa được chốt (ở một thẻ hoặc cửa sổ khác)." in response.text
+    assert (_stored(session, world, judge, entry_id).total,
+            _stored(session, world, judge, entry_id).final) == (70, True)
+    # The final score's own page may make it a draft again, on purpose.
+    stale["opened_state"] = "final"
+    response = _post(client, _page(world, entry_id), stale)
+    assert response.status_code == 303
+    assert _stored(session, world, judge, entry_id).final is False
+
+
+def test_unknown_criteria_and_actions_are_refused_and_nothing_changes(client, session):
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    judge, entry_id = world.judges[0], world.entries[0].id
+    _score(session, world, judge, entry_id, [30, 20, 20], final=True)
+    page_login(client, judge)
+    form = _form(session, world, ["", "", ""], action="draft")
+    form = {k: v for k, v in form.items() if not k.startswith("points.")}
+    form["points.999999"] = "5"
+    response = _post(client, _page(world, entry_id), form)
+    assert response.status_code == 422
+    assert "“999999” không phải là tiêu chí của vòng chấm này." in response.text
+    form = _form(session, world, ["1", "1", "1"], action="bogus")
+    response = _post(client, _page(world, entry_id), form)
+    assert response.status_code == 422
+    assert (_stored(session, world, judge, entry_id).total,
+            _stored(session, world, judge, entry_id).final) == (70, True)
 
 
 # --- Autosave (JSON) -----------------------------------------------------------------------

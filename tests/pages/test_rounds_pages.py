@@ -389,7 +389,7 @@ def test_close_is_refused_while_scores_are_missing_then_forced_with_a_reason(cli
     assert "Còn 3 phiếu điểm chưa chốt." in html
     refused = _post(client, f"{page}/close", {}, page)
     assert refused.status_code == 409
-    assert "Còn 3 phiếu điểm chưa chốt. Hãy chờ giám khảo, hoặc buộc kết thúc kèm lý do." in refused.text
+    assert "Còn 3 phiếu điểm chưa có hoặc chưa chốt. Hãy chờ giám khảo, hoặc buộc kết thúc kèm lý do." in refused.text
     no_reason = _post(client, f"{page}/close", {"force": "on", "reason": "  "}, page)
     assert no_reason.status_code == 422
     assert 'id="e-reason">' in no_reason.text

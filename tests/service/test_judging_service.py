@@ -854,3 +854,48 @@ def test_a_judge_of_one_award_sees_nothing_of_another(session):
         service.save_score(session, mine.round.id, entry.id, ScoreIn(points={}), judge=judge,
                            now=now())
     assert [r.id for r in queries.judge_rounds(session, judge)] == [mine.round.id]
+
+
+def test_a_round_short_of_judges_does_not_close_unforced(session):
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    entry = world.entries[0]
+    first, second = world.judges
+    for judge in (first, second):
+        service.save_score(session, world.round.id, entry.id,
+                           ScoreIn(points=_points(session, world.round, [40, 30, 30]),
+                                   final=True), judge=judge, now=now())
+    # No one can take the entry over: it has one judge of the two it needs.
+    assert service.declare_conflict(session, world.round.id, entry.id, judge=first,
+                                    reason="Đồng nghiệp", now=now()).reassigned is False
+    assert queries.missing_final(session, world.round) == 1
+    with pytest.raises(Conflict) as error:
+        service.move_round(session, world.round, "close", actor=world.organizer, now=now())
+    assert error.value.params == {"n": 1}
+
+
+def test_a_judge_whose_profile_now_names_the_outlet_cannot_score(session):
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    judge, entry = world.judges[0], world.entries[0]
+    judge.organization = "Phóng viên " + entry.outlet
+    session.add(judge)
+    session.flush()
+    with pytest.raises(Conflict):
+        service.save_score(session, world.round.id, entry.id,
+                           ScoreIn(points=_points(session, world.round, [40])), judge=judge,
+                           now=now())
+    assert queries.progress(session, world.round).draft == 0
+
+
+def test_every_score_change_is_in_the_audit_log(session):
+    from app.audit.models import AuditEntry
+
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    judge, entry = world.judges[0], world.entries[0]
+    for values, final in (([30], False), ([30, 20, 20], True), ([30, 20, 20], True)):
+        service.save_score(session, world.round.id, entry.id,
+                           ScoreIn(points=_points(session, world.round, values), final=final),
+                           judge=judge, now=now())
+    rows = session.exec(select(AuditEntry).where(AuditEntry.action == "score.save")
+                        .order_by(AuditEntry.id)).all()
+    assert [(r.changes["total"], r.changes["final"]) for r in rows] == [
+        ([None, 30.0], [None, False]), ([30.0, 70.0], [False, True])]

@@ -61,9 +61,9 @@ def create_entry(award_id: Id, data: EntryCreate, user: ApiJournalist, session: 
 def get_entry(entry_id: Id, user: ApiUser, session: SessionDep):
     """Its submitter and linked co-authors see the entry; organizers also see integrity
     flags (duplicate files)."""
-    if user.role == Role.judge:
+    if user.role == Role.judge and judging.judge_file_access(session, entry_id, user) is not None:
         return _json(judging.judge_entry_anywhere(session, entry_id, user))
-    entry = queries.get_entry(session, entry_id, viewer=user)
+    entry = queries.get_entry(session, entry_id, viewer=user)  # its authors, whatever role
     return _json(views.view_for(session, entry, user))
 
 

@@ -89,17 +89,22 @@ def delete_file(session: Session, entry_id: int, file_id: int, *, user: User,
 
 def get_file(session: Session, file_id: int, *, viewer: User) -> tuple[EntryFile, str]:
     """A file the viewer may download, and the name it is served under: its authors and
-    organizers get its name; a judge only the files of entries assigned to them, named
-    ``<code>-<n>.<ext>`` in a blind round. Anyone else: 404. Its bytes missing from storage
-    (a restored backup without its files, a folder lost) is a 404 that says so, logged for
-    the operator."""
-    if viewer.role == Role.judge:
+    organizers get its name (a judge too, for their own entries); a judge the files of
+    entries assigned to them, named ``<code>-<n>.<ext>`` in a blind round. Anyone else:
+    404. Its bytes missing from storage (a restored backup without its files, a folder
+    lost) is a 404 that says so, logged for the operator."""
+    row = session.get(EntryFile, file_id)
+    judged = row is not None and viewer.role == Role.judge \
+        and judging.judge_file_access(session, row.entry_id, viewer) is not None
+    if judged:
         row, name = judging.judge_file(session, file_id, viewer)
     else:
-        row = session.get(EntryFile, file_id)
         if row is None:
             raise NotFound(N_("No such file."))
-        get_entry(session, row.entry_id, viewer=viewer)
+        try:
+            get_entry(session, row.entry_id, viewer=viewer)
+        except NotFound:
+            raise NotFound(N_("No such file.")) from None
         name = row.filename
     if not get_storage().exists(row.stored_name):
         logger.error("stored file %s of entry file %s is missing", row.stored_name, row.id)

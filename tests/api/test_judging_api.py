@@ -612,3 +612,18 @@ def test_journalists_never_see_scores(client, world, session):
         response = client.get(f"/api/v1{path}", headers=headers)
         assert response.status_code in (403, 404), path
         assert _keys(response.json()) == {"detail"}
+
+
+def test_a_journalist_made_judge_still_reads_their_own_entry_and_files(client, session):
+    world = make_judging(session, entries=1, judges=2, judges_per_entry=2)
+    author = session.get(User, world.entries[0].submitter_id)
+    author.role = "judge"
+    session.add(author)
+    session.commit()
+    headers = api_headers(client, author)
+    entry = client.get(f"/api/v1/entries/{world.entries[0].id}", headers=headers)
+    assert (entry.status_code, entry.json()["viewer_role"]) == (200, "submitter")
+    file_id = entry.json()["files"][0]["id"]
+    download = client.get(f"/api/v1/files/{file_id}", headers=headers)
+    assert (download.status_code, download.headers["content-disposition"]) == (
+        200, "attachment; filename=\"tac-pham.pdf\"; filename*=UTF-8''tac-pham.pdf")

@@ -1,6 +1,6 @@
 """The judge's side in a real browser: a judge signs in, opens the queue, watches a video
 from its middle (a Range request answered 206) beside a PDF shown inline, scores an entry
-with the keyboard alone, finalises it and moves on with "save and next"; another declares
+with the keyboard alone, finalises it and moves on with "finalise and next"; another declares
 a conflict of interest; a third scores on a phone."""
 
 import os
@@ -235,12 +235,12 @@ def test_a_judge_scores_with_the_keyboard_watches_the_video_and_moves_on(page, s
     expect(page.locator("#score-total")).to_have_text("80.5")
     page.screenshot(path=str(SHOTS / "4-final.png"))
 
-    # Save and next: the next entry without a final score opens.
+    # Finalise and next: the next entry without a final score opens.
     _to_rubric(page)
-    _tab_to(page, "el.textContent === 'Lưu và chấm tác phẩm tiếp'", limit=6)
+    _tab_to(page, "el.textContent === 'Chốt điểm và chấm tác phẩm tiếp'", limit=6)
     page.keyboard.press("Enter")
-    expect(page.get_by_text(f"Đã lưu điểm tác phẩm {code}. Đây là tác phẩm tiếp theo chưa chốt "
-                            "điểm.")).to_be_visible()
+    expect(page.get_by_text(f"Điểm tác phẩm {code} đã được chốt. Đây là tác phẩm tiếp theo "
+                            "chưa chốt điểm.")).to_be_visible()
     assert page.url.split("?")[0] != scoring_url.split("?")[0]
     expect(page.locator("#score-state")).to_have_text("Chưa chấm")
     page.get_by_role("link", name=re.compile("^← Danh sách chấm")).click()
@@ -283,7 +283,7 @@ def test_a_judge_scores_on_a_phone(browser, live_server, scene):
         _wait(page, "document.querySelector('video.file-video').readyState >= 1")
         assert page.evaluate(no_sideways)
         work = page.locator("section.work").bounding_box()
-        rubric = page.locator("aside.rubric").bounding_box()
+        rubric = page.locator("aside.score-panel").bounding_box()
         assert rubric["y"] >= work["y"] + work["height"]  # the rubric below the files
         first = page.locator("input.points").first
         first.scroll_into_view_if_needed()
@@ -307,7 +307,7 @@ def test_a_judge_scores_on_a_phone(browser, live_server, scene):
         expect(page.locator("#save-status")).to_have_text(re.compile(r"^Đã lưu lúc "))
         expect(page.locator(".criterion .field-error").first).to_be_hidden()
         page.screenshot(path=str(SHOTS / "7-phone-scoring.png"))
-        page.get_by_role("button", name="Chốt điểm").tap()
+        page.get_by_role("button", name="Chốt điểm", exact=True).tap()
         expect(page.locator("#score-state")).to_have_text("Đã chốt")
         assert page.evaluate(no_sideways)
         page.screenshot(path=str(SHOTS / "8-phone-final.png"), full_page=True)

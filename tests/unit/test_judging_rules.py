@@ -347,8 +347,7 @@ def test_a_kept_judge_now_barred_is_dropped():
     entries = [EntrySpec(id=1, category_id=1)]
     plan = plan_assignment(entries, {1: _judges(1, 2, 3)}, judges_per_entry=2,
                            keep={1: [1, 2]}, declared={(1, 1)})
-    assert 1 not in plan.assignments[1]
-    assert 2 in plan.assignments[1]
+    assert sorted(plan.assignments[1]) == [2, 3]  # judge 1 barred: the two others
     # A kept judge no longer on the category's panel is dropped too.
     plan = plan_assignment(entries, {1: _judges(2, 3)}, judges_per_entry=1, keep={1: [1]})
     assert plan.assignments[1] in ([2], [3])

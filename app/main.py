@@ -30,6 +30,7 @@ from app.entries import pages as entries_pages
 from app.judging import api as judging_api
 from app.judging import pages as judging_pages
 from app.mail import api as mail_api
+from app.results import api as results_api
 from app.config import get_settings
 from app.db import get_engine
 from app.deps import needs_api_user, signed_in_for_error_page
@@ -146,7 +147,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Exception, server_error_handler)
 
     api_routers = [m.router for m in (accounts_api, awards_api, entries_api, judging_api,
-                                      audit_api, mail_api)]
+                                      results_api, audit_api, mail_api)]
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     openapi.install(app, api_routers, prefix=API_PREFIX)

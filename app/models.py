@@ -22,3 +22,4 @@ from app.judging.models import (  # noqa: F401
     ScoreChange,
     ShortlistEntry,
 )
+from app.results.models import Allocation, Certificate, Prize  # noqa: F401

@@ -57,8 +57,34 @@ def make_award(session: Session, *, organizer: User | None = None, status: str =
         make_category(session, award, organizer=organizer, code=f"C{i + 1}", name=f"Thể loại {i + 1}")
     path = ["open", "closed", "judging", "published"]
     for target in path[: path.index(status) + 1] if status != "draft" else []:
-        awards.change_status(session, award, target, actor=organizer)
+        if target == "published":
+            publish(session, award, organizer=organizer)
+        else:
+            awards.change_status(session, award, target, actor=organizer)
+        if target == "open" and status == "published":
+            make_entry(session, award, status="accepted")
     return award
+
+
+def publish(session: Session, award: Award, *, organizer: User, round_=None,
+            min_score: dict | None = None):
+    """Allocates the prizes from ``round_`` (closed; without one, a round of the award's
+    accepted entries is run and closed, empty when there are none) and publishes."""
+    from app.judging import service as judging
+    from app.results import service as results
+    from app.results.models import AllocateIn
+
+    now = datetime.now(UTC)
+    if round_ is None:  # one judge scores every accepted entry 30/20/20
+        round_ = make_round(session, award, organizer=organizer, judges_per_entry=1)
+        seat(session, round_, make_user(session, role=Role.judge),
+             awards.list_categories(session, award), organizer=organizer)
+        judging.assign_round(session, round_, actor=organizer, now=now)
+        judging.move_round(session, round_, "start", actor=organizer, now=now)
+        score_round(session, round_, lambda entry, judge: (30, 20, 20), organizer=organizer)
+    results.allocate(session, award, AllocateIn(round_id=round_.id, min_score=min_score or {}),
+                     actor=organizer, now=now)
+    return awards.change_status(session, award, "published", actor=organizer)
 
 
 def make_category(session: Session, award: Award, *, organizer: User, code: str = "BDT",
@@ -187,3 +213,36 @@ def make_judging(session: Session, *, entries: int = 3, judges: int = 3, judges_
         judging.move_round(session, round_, "start", actor=organizer, now=now)
     return SimpleNamespace(award=award, category=category, entries=made, judges=panel,
                            round=round_, organizer=organizer)
+
+
+def score_round(session: Session, round_, points_of, *, close: bool = True,
+                organizer: User | None = None):
+    """Gives every active assignment of ``round_`` a final score: ``points_of(entry, judge)``
+    returns the points in the rubric's order (None: leave that one unscored). Closes the
+    round unless ``close`` is false (a round with a score missing closes forced)."""
+    from sqlmodel import select as _select
+
+    from app.entries.models import Entry
+    from app.judging import queries as judging_queries
+    from app.judging import service as judging
+    from app.judging.models import Assignment, ScoreIn
+
+    criteria = judging_queries.criteria_of(session, round_.id)
+    rows = session.exec(_select(Assignment).where(Assignment.round_id == round_.id,
+                                                  Assignment.conflict_at.is_(None))
+                        .order_by(Assignment.entry_id, Assignment.judge_id)).all()
+    now = datetime.now(UTC)
+    for a in rows:
+        entry, judge = session.get(Entry, a.entry_id), session.get(User, a.judge_id)
+        values = points_of(entry, judge)
+        if values is None:
+            continue
+        data = ScoreIn(points={str(c.id): v for c, v in zip(criteria, values, strict=True)},
+                       final=True)
+        judging.save_score(session, round_.id, entry.id, data, judge=judge, now=now)
+    if close:
+        missing = judging_queries.missing_final(session, round_)
+        organizer = organizer or make_user(session, role=Role.organizer)
+        judging.move_round(session, round_, "close", actor=organizer, now=now,
+                           force=bool(missing), reason="Hết hạn chấm" if missing else None)
+    return rows

@@ -23,6 +23,8 @@ class AwardBase(bounds.NFCInput):
     max_entries_per_author: int = 3
     max_authors_per_entry: int = 5
     max_series_parts: int = 5
+    # Giải đặc biệt: how many special prizes the award gives across its categories (0: none).
+    special_prize_quota: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Award(AwardBase, table=True):
@@ -45,6 +47,7 @@ class AwardCreate(AwardBase):
     max_entries_per_author: bounds.Count = 3
     max_authors_per_entry: bounds.Count = 5
     max_series_parts: bounds.Count = 5
+    special_prize_quota: int = Field(default=0, ge=0, le=1000)
     slug: str | None = Field(default=None, max_length=bounds.SLUG)
 
 
@@ -61,6 +64,7 @@ class AwardUpdate(bounds.NFCInput):
     max_entries_per_author: bounds.Count | None = None
     max_authors_per_entry: bounds.Count | None = None
     max_series_parts: bounds.Count | None = None
+    special_prize_quota: int | None = Field(default=None, ge=0, le=1000)
     status: str | None = Field(default=None, max_length=bounds.SHORT_CODE)
     reason: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
 

@@ -159,6 +159,12 @@ def _move(session: Session, award: Award, target: str, *, actor: User, reason: s
         award.status, target, category_count=count,
         window_set=award.submission_opens_at is not None
         and award.submission_closes_at is not None)
+    publishing = new_status == AwardStatus.published
+    if publishing:
+        # The results package decides when results may go out and what follows; imported
+        # here because it builds on awards (an award change never needs it otherwise).
+        from app.results import service as results
+        results.check_publishable(session, award)
     old = award.status
     award.status = new_status
     award.updated_at = now or utcnow()
@@ -168,6 +174,8 @@ def _move(session: Session, award: Award, target: str, *, actor: User, reason: s
         session, actor=actor, action="award.status", obj=award,
         changes={"status": [old, new_status]}, reason=reason,
     )
+    if publishing:
+        results.after_publish(session, award, now=award.updated_at)
     return award
 
 

@@ -47,6 +47,7 @@ SUBJECTS = {
     "entry_accepted": N_("Your entry {code} was accepted"),
     "judge_queue": N_("Your entries to score in “{round}”"),
     "judge_reminder": N_("Reminder: {remaining} entries still to score in “{round}”"),
+    "results_published": N_("Results of {award_title}"),
 }
 
 # The query parameter that carries a link's secret (masked outside development).

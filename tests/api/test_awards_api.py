@@ -1,4 +1,4 @@
-from tests.factories import api_headers, make_award, make_user
+from tests.factories import api_headers, make_award, make_entry, make_user, publish
 
 AWARD = {
     "title": "Giải báo chí về xây dựng Đảng tỉnh Ninh Thuận năm 2021", "year": 2021,
@@ -55,10 +55,17 @@ def test_patch_moves_status_and_refuses_forbidden_moves(client, session):
     assert response.status_code == 409
     assert response.json() == {
         "detail": "Không thể chuyển giải từ trạng thái “Bản nháp” sang “Đã công bố kết quả”."}
-    for target in ("open", "closed", "judging", "published"):
+    for target in ("open", "closed", "judging"):
         response = client.patch(f"/api/v1/awards/{award.id}", json={"status": target},
                                 headers=headers)
         assert (response.status_code, response.json()["status"]) == (200, target)
+        if target == "open":
+            make_entry(session, award, status="accepted")
+    response = client.patch(f"/api/v1/awards/{award.id}", json={"status": "published"},
+                            headers=headers)
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Hãy phân bổ giải trước khi công bố kết quả."}
+    publish(session, award, organizer=make_user(session, role="organizer"))
     assert client.patch(f"/api/v1/awards/{award.id}", json={"status": "open"},
                         headers=headers).status_code == 409
 

@@ -7,7 +7,7 @@ from app.audit.models import AuditEntry
 from app.awards import service
 from app.awards.models import AwardCreate, AwardUpdate, CategoryCreate, CategoryUpdate
 from app.errors import Conflict, Invalid, NotFound
-from tests.factories import make_award, make_category, make_user
+from tests.factories import make_award, make_category, make_entry, make_user, publish
 
 
 def _create(session, organizer, **over):
@@ -59,8 +59,13 @@ def test_invalid_update_raises_and_names_the_field(session):
 def test_status_walks_the_machine_and_is_audited(session):
     award = make_award(session, categories=1)
     organizer = make_user(session, role="organizer")
-    for target in ("open", "closed", "judging", "published"):
+    for target in ("open", "closed", "judging"):
         service.update_award(session, award, AwardUpdate(status=target), actor=organizer)
+        if target == "open":
+            make_entry(session, award, status="accepted")
+    with pytest.raises(Conflict):  # no prizes allocated yet
+        service.update_award(session, award, AwardUpdate(status="published"), actor=organizer)
+    publish(session, award, organizer=organizer)
     assert award.status == "published"
     moves = session.exec(select(AuditEntry.changes).where(
         AuditEntry.action == "award.status", AuditEntry.object_id == award.id)

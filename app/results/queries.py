@@ -1,0 +1,225 @@
+"""Reading results: a round's ranking from its final scores, the shortlist, the prize
+decisions, the published results, certificates. The arithmetic is in results.rules."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.accounts.models import User
+from app.accounts.rules import Role
+from app.awards.models import Award, Category
+from app.awards.rules import AwardStatus
+from app.entries.models import Entry, EntryAuthor
+from app.errors import N_, NotFound
+from app.judging import queries as judging
+from app.judging.models import Assignment, Round, Score, ShortlistEntry
+from app.results import rules
+from app.results.models import (
+    Allocation,
+    Certificate,
+    JudgeTotalPublic,
+    Prize,
+    PrizePublic,
+    RankingRow,
+)
+
+
+@dataclass(frozen=True)
+class RoundScores:
+    """What a round's ranking is computed from: its entries, the final scores of active
+    assignments (judges by pseudonym), the rubric's size."""
+    round: Round
+    entries: list[rules.EntryInfo]
+    scores: list[rules.ScoreLine]
+    criteria: list  # Criterion rows in priority order
+    judge_names: dict[int, str]  # judge id -> pseudonym
+
+
+def round_scores(session: Session, round_: Round) -> RoundScores:
+    criteria = judging.criteria_of(session, round_.id)
+    keys = [str(c.id) for c in criteria]
+    entries = [rules.EntryInfo(entry_id=i, category_id=c, code=code or "", title=title)
+               for i, c, code, title in session.exec(judging._of_round(
+                   select(Entry.id, Entry.category_id, Entry.code, Entry.title), round_)
+                   .order_by(Entry.category_id, Entry.code, Entry.id)).all()]
+    rows = session.exec(
+        select(Score.entry_id, Score.judge_id, Score.points)
+        .join(Assignment, Assignment.id == Score.assignment_id)
+        .where(Score.round_id == round_.id, col(Score.final).is_(True),
+               col(Assignment.conflict_at).is_(None))).all()
+    names = rules.pseudonyms(judge_id for _e, judge_id, _p in rows)
+    scores = [rules.ScoreLine(entry_id=entry_id, judge=names[judge_id],
+                              points=tuple(float(points.get(k, 0.0)) for k in keys))
+              for entry_id, judge_id, points in rows]
+    return RoundScores(round=round_, entries=entries, scores=scores, criteria=criteria,
+                       judge_names=names)
+
+
+def ranking(session: Session, round_: Round,
+            data: RoundScores | None = None) -> dict[int, list[rules.RankedEntry]]:
+    data = data or round_scores(session, round_)
+    return rules.rank_round(data.entries, data.scores, aggregation=round_.aggregation,
+                            judges_per_entry=round_.judges_per_entry,
+                            criteria_count=len(data.criteria))
+
+
+def shortlisted_ids(session: Session, round_id: int) -> set[int]:
+    return set(session.exec(select(ShortlistEntry.entry_id)
+                            .where(ShortlistEntry.round_id == round_id)).all())
+
+
+def _shown(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits) + 0.0
+
+
+def ranking_rows(session: Session, round_: Round, *,
+                 category_id: int | None = None) -> list[RankingRow]:
+    """The round's ranking for the API: category by category (in the award's order), each
+    ranked entries first, incomplete entries last with ``rank: null``."""
+    by_category = ranking(session, round_)
+    listed = shortlisted_ids(session, round_.id)
+    order = category_order(session, round_.award_id)
+    rows = []
+    for cid in sorted(by_category, key=lambda c: order.get(c, (1 << 30, c))):
+        if category_id is not None and cid != category_id:
+            continue
+        for r in by_category[cid]:
+            rows.append(RankingRow(
+                rank=r.rank, entry_id=r.entry_id, code=r.code, title=r.title,
+                category_id=r.category_id, score=_shown(r.score), raw_mean=_shown(r.raw_mean),
+                judges=[JudgeTotalPublic(judge=j.judge, total=j.total, far=j.far)
+                        for j in r.judges],
+                spread=_shown(r.spread, 2), criterion_means=[_shown(m) for m in
+                                                             r.criterion_means],
+                finals=r.finals, complete=r.complete, shortlisted=r.entry_id in listed))
+    return rows
+
+
+def category_order(session: Session, award_id: int) -> dict[int, tuple[int, int]]:
+    return {c.id: (c.position, c.id) for c in session.exec(
+        select(Category).where(Category.award_id == award_id)).all()}
+
+
+# --- Prizes --------------------------------------------------------------------------------
+
+def allocation_of(session: Session, award_id: int) -> Allocation | None:
+    return session.get(Allocation, award_id)
+
+
+def prizes_of(session: Session, award_id: int) -> list[Prize]:
+    return list(session.exec(select(Prize).where(Prize.award_id == award_id)).all())
+
+
+def prize_rows(session: Session, award: Award) -> list[PrizePublic]:
+    """Every decision of the award's allocation: by category order, then rank."""
+    order = category_order(session, award.id)
+    rows = session.exec(select(Prize, Entry.code, Entry.title)
+                        .join(Entry, Entry.id == Prize.entry_id)
+                        .where(Prize.award_id == award.id)).all()
+    out = [PrizePublic(entry_id=p.entry_id, code=code or "", title=title,
+                       category_id=p.category_id, rank=p.rank, score=_shown(p.score),
+                       proposed_level=p.proposed_level, level=p.level, reason=p.reason,
+                       updated_at=p.updated_at)
+           for p, code, title in rows]
+    return sorted(out, key=lambda p: (order.get(p.category_id, (1 << 30, 0)),
+                                      p.rank if p.rank is not None else 1 << 30, p.code))
+
+
+# --- Published results ---------------------------------------------------------------------
+
+def may_see_results(award: Award, viewer: User | None) -> bool:
+    """Everyone once the award is published; before that, organizers alone."""
+    if award.status == AwardStatus.published:
+        return True
+    return viewer is not None and viewer.role == Role.organizer
+
+
+def require_results(award: Award, viewer: User | None) -> None:
+    if not may_see_results(award, viewer):
+        raise NotFound(N_("The results of this award are not published."))
+
+
+def authors_text(authors: list[EntryAuthor]) -> str:
+    """“Nguyễn Văn An (Hoàng Sa), Trần Thị Bình”: real names, pen names in brackets."""
+    parts = []
+    for a in sorted(authors, key=lambda a: (a.position, a.id or 0)):
+        parts.append(f"{a.full_name} ({a.pen_name})" if a.pen_name else a.full_name)
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Winner:
+    category_id: int
+    level: str
+    entry_id: int
+    code: str
+    title: str
+    authors: str
+    outlet: str
+    score: float | None
+    certificate_token: str | None
+
+
+def winners(session: Session, award: Award) -> list[tuple[Category, list[Winner]]]:
+    """Per category (award order), the awarded entries by level (the special prize first,
+    then A, B, C, KK), by rank within a level."""
+    categories = list(session.exec(select(Category).where(Category.award_id == award.id)
+                                   .order_by(Category.position, Category.id)).all())
+    rows = session.exec(select(Prize, Entry).join(Entry, Entry.id == Prize.entry_id)
+                        .where(Prize.award_id == award.id, col(Prize.level).is_not(None))
+                        ).all()
+    ids = [entry.id for _p, entry in rows]
+    authors: dict[int, list[EntryAuthor]] = defaultdict(list)
+    if ids:
+        for a in session.exec(select(EntryAuthor)
+                              .where(col(EntryAuthor.entry_id).in_(ids))).all():
+            authors[a.entry_id].append(a)
+    tokens = {c.entry_id: c.token for c in session.exec(
+        select(Certificate).where(Certificate.award_id == award.id)).all()}
+    level_order = {level: i for i, level in enumerate(rules.LEVELS)}
+    by_category: dict[int, list[Winner]] = defaultdict(list)
+    for prize, entry in rows:
+        by_category[entry.category_id].append(Winner(
+            category_id=entry.category_id, level=prize.level, entry_id=entry.id,
+            code=entry.code or "", title=entry.title, authors=authors_text(authors[entry.id]),
+            outlet=entry.outlet, score=_shown(prize.score, 2),
+            certificate_token=tokens.get(entry.id)))
+    prize_rank = {p.entry_id: (p.rank if p.rank is not None else 1 << 30) for p, _e in rows}
+    return [(c, sorted(by_category.get(c.id, []),
+                       key=lambda w: (level_order[w.level], prize_rank[w.entry_id], w.code)))
+            for c in categories]
+
+
+def outcome_of(session: Session, entry: Entry) -> dict | None:
+    """An author's outcome, once the award is published: ``{"status": "awarded", "level",
+    "certificate_token"}`` or ``{"status": "not_awarded"}``; None before publishing (or for an
+    entry that was never judged: not accepted)."""
+    award = session.get(Award, entry.award_id)
+    if award is None or award.status != AwardStatus.published or entry.status != "accepted":
+        return None
+    prize = session.get(Prize, entry.id)
+    if prize is None or prize.level is None:
+        return {"status": "not_awarded", "level": None, "certificate_token": None}
+    certificate = session.exec(select(Certificate)
+                               .where(Certificate.entry_id == entry.id)).first()
+    return {"status": "awarded", "level": prize.level,
+            "certificate_token": certificate.token if certificate else None}
+
+
+def certificate_by_token(session: Session, token: str) -> Certificate:
+    if not token or len(token) > 64:
+        raise NotFound(N_("No such certificate."))
+    certificate = session.exec(select(Certificate).where(Certificate.token == token)).first()
+    if certificate is None:
+        raise NotFound(N_("No such certificate."))
+    award = session.get(Award, certificate.award_id)
+    if award is None or award.status != AwardStatus.published:
+        raise NotFound(N_("No such certificate."))
+    return certificate
+
+
+def closed_rounds(session: Session, award_id: int) -> list[Round]:
+    return list(session.exec(select(Round).where(Round.award_id == award_id,
+                                                 Round.status == "closed")
+                             .order_by(Round.id)).all())

@@ -1,0 +1,114 @@
+"""Results services: ranking from a closed round, shortlist, allocation, overrides,
+publishing (certificates and authors' mails)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from app.awards import service as award_service
+from app.errors import Conflict, Invalid
+from app.judging import queries as judging_queries
+from app.judging.models import ShortlistEntry
+from app.mail.models import Mail
+from app.results import queries, service
+from app.results.models import AllocateIn, Certificate, Prize, PrizeIn, ShortlistIn
+from tests.factories import make_judging, make_round, score_round
+
+
+def now():
+    return datetime.now(UTC)
+
+
+def _scored(session, totals_by_entry, **kwargs):
+    """A closed round whose entry i gets from every judge the points in totals_by_entry[i]
+    (40/30/30 rubric)."""
+    world = make_judging(session, entries=len(totals_by_entry), judges=3, judges_per_entry=2,
+                         **kwargs)
+    index = {e.id: i for i, e in enumerate(world.entries)}
+    score_round(session, world.round, lambda entry, judge: totals_by_entry[index[entry.id]],
+                organizer=world.organizer)
+    return world
+
+
+def test_ranking_orders_by_score_and_shares_ties(session):
+    world = _scored(session, [(30, 20, 20), (35, 25, 25), (30, 20, 20), (10, 10, 10)])
+    rows = queries.ranking_rows(session, world.round)
+    by_entry = {r.entry_id: r for r in rows}
+    e = world.entries
+    assert [r.entry_id for r in rows] == [e[1].id, e[0].id, e[2].id, e[3].id]
+    assert [r.rank for r in rows] == [1, 2, 2, 4]
+    assert by_entry[e[1].id].score == 85.0
+    assert by_entry[e[3].id].raw_mean == 30.0
+    assert [j.judge for j in by_entry[e[0].id].judges] == sorted(
+        j.judge for j in by_entry[e[0].id].judges)
+
+
+def test_shortlist_then_next_round_takes_it(session):
+    world = _scored(session, [(30, 20, 20), (35, 25, 25), (30, 20, 20), (10, 10, 10)])
+    result = service.shortlist(session, world.round, ShortlistIn(top_n=2),
+                               actor=world.organizer, now=now())
+    assert result.shortlisted == 3  # ranks 1, 2, 2: the tie at the cut goes on
+    final = make_round(session, world.award, organizer=world.organizer, name="Vòng chung khảo",
+                       source_round_id=world.round.id)
+    specs = judging_queries.round_entry_specs(session, final)
+    assert {spec.id for spec, _code in specs} == {world.entries[i].id for i in (0, 1, 2)}
+    again = service.shortlist(session, world.round, ShortlistIn(min_score=80),
+                              actor=world.organizer, now=now())
+    assert again.shortlisted == 1
+    assert set(session.exec(select(ShortlistEntry.entry_id)).all()) == {world.entries[1].id}
+
+
+def test_shortlist_refused_while_scoring(session):
+    world = make_judging(session, entries=2)
+    with pytest.raises(Conflict):
+        service.shortlist(session, world.round, ShortlistIn(top_n=1), actor=world.organizer,
+                          now=now())
+
+
+def test_allocate_override_publish(session, monkeypatch):
+    world = _scored(session, [(30, 20, 20), (35, 25, 25), (20, 20, 20), (10, 10, 10)])
+    prizes = service.allocate(session, world.award, AllocateIn(round_id=world.round.id,
+                                                               min_score={"C": 50}),
+                              actor=world.organizer, now=now())
+    e = world.entries
+    assert {p.entry_id: p.level for p in prizes} == {
+        e[1].id: "A", e[0].id: "B", e[2].id: "B", e[3].id: "KK"}
+    # Quota: B holds 2 already.
+    with pytest.raises(Conflict):
+        service.set_prize(session, e[3], PrizeIn(level="B", reason="Xứng đáng"),
+                          actor=world.organizer, now=now())
+    with pytest.raises(Invalid):
+        service.set_prize(session, e[3], PrizeIn(level="C", reason=" "),
+                          actor=world.organizer, now=now())
+    changed = service.set_prize(session, e[3], PrizeIn(level=None, reason="Vi phạm bản quyền"),
+                                actor=world.organizer, now=now())
+    assert (changed.proposed_level, changed.level, changed.reason) == (
+        "KK", None, "Vi phạm bản quyền")
+    award_service.change_status(session, world.award, "published", actor=world.organizer)
+    certificates = session.exec(select(Certificate)).all()
+    assert sorted(c.entry_id for c in certificates) == sorted([e[0].id, e[1].id, e[2].id])
+    with pytest.raises(Conflict):
+        service.set_prize(session, e[3], PrizeIn(level="KK"), actor=world.organizer, now=now())
+    mails = session.exec(select(Mail).where(Mail.template == "results_published")).all()
+    assert len(mails) == 4
+    assert session.get(Prize, e[3].id).level is None
+
+
+def test_publish_refused_without_allocation(session):
+    world = _scored(session, [(30, 20, 20)])
+    with pytest.raises(Conflict):
+        award_service.change_status(session, world.award, "published", actor=world.organizer)
+    assert world.award.status == "judging"
+
+
+def test_publish_refused_with_unranked_entries(session):
+    world = make_judging(session, entries=2, judges=2, judges_per_entry=2)
+    first = world.entries[0].id
+    score_round(session, world.round,
+                lambda entry, judge: (30, 20, 20) if entry.id == first else None,
+                organizer=world.organizer)
+    service.allocate(session, world.award, AllocateIn(round_id=world.round.id),
+                     actor=world.organizer, now=now())
+    with pytest.raises(Conflict):
+        award_service.change_status(session, world.award, "published", actor=world.organizer)

@@ -17,6 +17,9 @@ PUBLIC_API = {
     ("GET", "/api/v1/awards"),
     ("GET", "/api/v1/awards/{award_id}"),
     ("GET", "/api/v1/awards/{award_id}/categories"),
+    # Results once published (organizers before); a certificate by its verification token.
+    ("GET", "/api/v1/awards/{award_id}/results"),
+    ("GET", "/api/v1/certificates/{token}"),
     # Mailed links: the secret in the body is the credential.
     ("POST", "/api/v1/auth/verification/confirm"),
     ("POST", "/api/v1/auth/email-change/confirm"),

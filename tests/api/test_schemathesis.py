@@ -107,6 +107,12 @@ def _seed(session: Session) -> dict:
                                                           status="failed", attempts=1,
                                                           last_error="550 No such user")]
     judging = _seed_judging(session, organizer=organizer, judge=judge, author=author)
+    published = make_award(session, organizer=organizer, status="published")
+    from sqlmodel import select
+
+    from app.results.models import Certificate
+
+    tokens = [c.token for c in session.exec(select(Certificate)).all()]
     invitation = invitations.invite(
         session, InvitationCreate(email="gk-moi@example.vn", full_name="Giám Khảo Mới",
                                   role=Role.judge), actor=organizer, now=datetime.now(UTC))
@@ -114,13 +120,14 @@ def _seed(session: Session) -> dict:
         "users": {Role.organizer: organizer.id, Role.judge: judge.id, Role.journalist: author.id},
         "path_parameters": {
             "category_id": [category_id],
-            "award_id": [award.id, judging["award_id"]],
+            "award_id": [award.id, judging["award_id"], published.id],
             "entry_id": [entry.id for entry in entries] + judging["entry_ids"],
             "file_id": [file_id for _, file_id in files] + judging["file_ids"],
             "round_id": judging["round_ids"],
             "judge_id": [judge.id],
             "mail_id": [mail.id for mail in mails],
             "invitation_id": [invitation.id],
+            "token": tokens + ["no-such-certificate"],
         },
         # A file belongs to one entry: both ids together.
         "files": files,

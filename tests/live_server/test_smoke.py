@@ -59,10 +59,18 @@ def scene():
             mails = [queue_mail(session, user=mine_user, secret=True),
                      queue_mail(session, user=judge, status="failed", last_error="550 Không")]
             rounds, judged = _judging(session, organizer, judge)
+            published = make_award(session, organizer=organizer, status="published")
+            from sqlmodel import select
+
+            from app.results.models import Certificate
+
+            tokens = [c.token for c in session.exec(select(Certificate)).all()]
             session.commit()
             values = {
-                "slug": [award.slug, draft_award.slug, "khong-co-giai-nay"],
-                "award_id": [award.id, draft_award.id, 999_999, "abc", 99_999_999_999],
+                "slug": [award.slug, draft_award.slug, published.slug, "khong-co-giai-nay"],
+                "award_id": [award.id, draft_award.id, published.id, 999_999, "abc",
+                             99_999_999_999],
+                "token": [*tokens, "khong-co-giay-nay", "x" * 100],
                 "category_id": [_category_id(session, award), 999_999, "abc"],
                 "entry_id": [mine.id, other.id, lost.id, *judged, 999_999, "abc", -1],
                 "round_id": [*rounds, 999_999, "abc"],

@@ -1,4 +1,5 @@
-"""The ``giaibao`` command: serve, worker, migrate, create-user, demo."""
+"""The ``giaibao`` command: serve, worker, migrate, create-user, demo, export-results,
+verify-ranking."""
 
 import argparse
 import logging
@@ -177,6 +178,43 @@ def _demo(args) -> None:
         print(f"  {role:<11} {email}")
 
 
+def _verify_ranking(args) -> None:
+    """Exit 0 when every ranking in the file is the one its scores give, 1 when one is not,
+    2 when the file cannot be read as scores.csv."""
+    from app.results import verify
+
+    try:
+        report = verify.verify_file(args.file)
+    except verify.UnreadableScores as err:
+        print(str(err), file=sys.stderr)
+        sys.exit(2)
+    print("\n".join(verify.report_lines(report)))
+    sys.exit(0 if report.ok else 1)
+
+
+def _export_results(args) -> None:
+    from sqlmodel import Session, select
+
+    from app.awards.models import Award
+    from app.db import get_read_engine
+    from app.i18n import gettext
+    from app.results import exports
+
+    with Session(get_read_engine()) as session:
+        award = session.exec(select(Award).where(Award.slug == args.slug)).first()
+        if award is None:
+            print(gettext("No such award."), file=sys.stderr)
+            sys.exit(2)
+        export = exports.results_file(session, award, args.format)
+    output = Path(args.output or export.filename)
+    try:
+        output.write_bytes(export.content)
+    except OSError as err:
+        print(f"{output}: {err.strerror or err}", file=sys.stderr)
+        sys.exit(2)
+    print(f"{output} ({len(export.content)} bytes)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="giaibao", description="Giải báo chí portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,7 +247,21 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
     demo.set_defaults(func=_demo)
 
+    ex = sub.add_parser("export-results", help="write an award's results as CSV, XLSX or PDF")
+    ex.add_argument("slug", metavar="AWARD_SLUG")
+    ex.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    ex.add_argument("--output", metavar="PATH", help="default: ket-qua-<slug>.<format>")
+    ex.set_defaults(func=_export_results)
+
+    vr = sub.add_parser("verify-ranking",
+                        help="recompute the rankings of a scores.csv and compare them")
+    vr.add_argument("file", metavar="scores.csv")
+    vr.set_defaults(func=_verify_ranking)
+
     args = parser.parse_args(argv)
+    if args.func is _verify_ranking:  # reads a file only: no settings, no database
+        args.func(args)
+        return
     get_settings()
     args.func(args)
 

@@ -31,6 +31,7 @@ from app.judging import api as judging_api
 from app.judging import pages as judging_pages
 from app.mail import api as mail_api
 from app.results import api as results_api
+from app.results import downloads as results_downloads
 from app.config import get_settings
 from app.db import get_engine
 from app.deps import needs_api_user, signed_in_for_error_page
@@ -157,6 +158,8 @@ def create_app() -> FastAPI:
                 for method in route.methods:
                     signed_in_only.add(method, re.compile(
                         "^" + re.escape(API_PREFIX) + route.path_regex.pattern.lstrip("^")))
+    # Before the other pages: /certificates/{token}.pdf must not be taken for a token.
+    app.include_router(results_downloads.router)
     for module in (accounts_pages, awards_pages, entries_pages, judging_pages, console_pages,
                    console_rounds):
         app.include_router(module.router)

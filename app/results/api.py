@@ -2,16 +2,28 @@
 thin routes over results.service/queries."""
 
 from fastapi import APIRouter, Response
+from fastapi.responses import FileResponse, StreamingResponse
 
 from app.awards import service as awards
 from app.awards.models import Award, Category
 from app.entries.models import Entry
-from app.deps import ApiOrganizer, ApiUserOptional, Id, Now, OptionalId, PageParams, SessionDep
+from app.deps import (
+    ApiOrganizer,
+    ApiUser,
+    ApiUserOptional,
+    Id,
+    Now,
+    OptionalId,
+    PageParams,
+    ReadSessions,
+    SessionDep,
+)
+from app.entries.uploads import content_disposition
 from app.i18n import gettext
 from app.judging import queries as judging
 from app.mail import service as mail
 from app.openapi import errors, paged
-from app.results import queries, rules, service
+from app.results import exports, queries, rules, service
 from app.results.models import (
     AllocateIn,
     CategoryResults,
@@ -142,3 +154,88 @@ def certificate_public(session, cert) -> CertificatePublic:
         title=entry.title, authors=queries.authors_text(entry.authors),
         category=category.name, outlet=entry.outlet, issued_at=cert.issued_at,
         url=mail.link(f"/certificates/{cert.token}"))
+
+
+# --- Files ---------------------------------------------------------------------------------
+
+def file_response(export: exports.ExportFile) -> Response:
+    return Response(export.content, media_type=export.media_type, headers={
+        "Content-Disposition": content_disposition(export.filename),
+        "X-Content-Type-Options": "nosniff"})
+
+
+def results_download(session, award, viewer, fmt: str) -> Response:
+    """The results file for a viewer who may see the results (404 to others)."""
+    queries.require_results(award, viewer)
+    return file_response(exports.results_file(session, award, fmt))
+
+
+def scores_download(read_sessions, award, viewer) -> StreamingResponse:
+    """scores.csv, streamed round by round (access checked before the first byte)."""
+    queries.require_results(award, viewer)
+    return StreamingResponse(
+        exports.scores_csv(read_sessions, award), media_type=exports.MEDIA_TYPES["csv"],
+        headers={"Content-Disposition": content_disposition(exports.scores_filename(award)),
+                 "X-Content-Type-Options": "nosniff"})
+
+
+def certificate_download(session, certificate) -> FileResponse:
+    return FileResponse(
+        exports.certificate_file(session, certificate), media_type=exports.MEDIA_TYPES["pdf"],
+        headers={"Content-Disposition": content_disposition(
+            exports.certificate_filename(session, certificate)),
+            "X-Content-Type-Options": "nosniff"})
+
+
+def _file_route(path: str, media_type: str):
+    return router.get(path, response_class=Response, responses={
+        200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}},
+        **errors(404)})
+
+
+@_file_route("/awards/{award_id}/results.csv", "text/csv")
+def results_csv(award_id: Id, viewer: ApiUserOptional, session: SessionDep):
+    """The results as CSV for Excel (UTF-8 with BOM; a cell starting with = + - @ is
+    neutralised), headers and prize names in the caller's language. Same access as
+    ``GET /awards/{id}/results``: anyone once published, the organizer always."""
+    award = awards.get_award(session, award_id, viewer=viewer)
+    return results_download(session, award, viewer, "csv")
+
+
+@_file_route("/awards/{award_id}/results.xlsx", exports.MEDIA_TYPES["xlsx"])
+def results_xlsx(award_id: Id, viewer: ApiUserOptional, session: SessionDep):
+    """The results as an XLSX workbook (scores as numbers). Access as the results."""
+    award = awards.get_award(session, award_id, viewer=viewer)
+    return results_download(session, award, viewer, "xlsx")
+
+
+@_file_route("/awards/{award_id}/results.pdf", "application/pdf")
+def results_pdf(award_id: Id, viewer: ApiUserOptional, session: SessionDep):
+    """The results as an A4 PDF with the publication date in the award's time zone. A
+    character the embedded fonts cannot draw is printed as �. Access as the results."""
+    award = awards.get_award(session, award_id, viewer=viewer)
+    return results_download(session, award, viewer, "pdf")
+
+
+@_file_route("/awards/{award_id}/scores.csv", "text/csv")
+def scores_csv(award_id: Id, viewer: ApiUserOptional, session: SessionDep,
+               read_sessions: ReadSessions):
+    """Every final score of every closed round (active assignments only), one row per judge
+    × entry × criterion × round, with the ranking claimed for the entry in that round (rank,
+    score to 4 decimals); an entry without any final score has one row with empty judge and
+    points. Enough to recompute every ranking: ``giaibao verify-ranking scores.csv``.
+
+    The organizer always; once the award is published, anyone (transparency: judges appear
+    only by their pseudonym in the round, G1, G2, …, never by name). 404 to others before
+    publishing. Columns are fixed English names (a program reads them back)."""
+    award = awards.get_award(session, award_id, viewer=viewer)
+    return scores_download(read_sessions, award, viewer)
+
+
+@_file_route("/entries/{entry_id}/certificate", "application/pdf")
+def entry_certificate(entry_id: Id, user: ApiUser, session: SessionDep):
+    """The entry's prize certificate as PDF (Vietnamese, with its verification address and
+    QR code): for the entry's authors and organizers, once the award is published and the
+    entry won a prize; 404 otherwise."""
+    return certificate_download(session, exports.entry_certificate(session, entry_id,
+                                                                   viewer=user))

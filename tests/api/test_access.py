@@ -26,6 +26,13 @@ PUBLIC_API = {
     ("POST", "/api/v1/auth/password-reset"),
     ("POST", "/api/v1/auth/password-reset/confirm"),
     ("POST", "/api/v1/users/invitations/accept"),
+    ("GET", "/api/v1/awards/{award_id}/results"),
+    ("GET", "/api/v1/certificates/{token}"),
+    # Results files: anyone once the award is published (checked in the route, 404 before).
+    ("GET", "/api/v1/awards/{award_id}/results.csv"),
+    ("GET", "/api/v1/awards/{award_id}/results.xlsx"),
+    ("GET", "/api/v1/awards/{award_id}/results.pdf"),
+    ("GET", "/api/v1/awards/{award_id}/scores.csv"),
 }
 PUBLIC_PAGES = {
     ("GET", "/"), ("GET", "/register"), ("POST", "/register"), ("GET", "/login"),
@@ -35,6 +42,10 @@ PUBLIC_PAGES = {
     ("GET", "/verify"), ("POST", "/verify"), ("GET", "/confirm-email"), ("POST", "/confirm-email"),
     ("GET", "/forgot-password"), ("POST", "/forgot-password"), ("GET", "/reset-password"),
     ("POST", "/reset-password"), ("GET", "/invitations/accept"), ("POST", "/invitations/accept"),
+    # Results files once published (404 before, but to the organizer), certificates by token.
+    ("GET", "/awards/{slug}/results.csv"), ("GET", "/awards/{slug}/results.xlsx"),
+    ("GET", "/awards/{slug}/results.pdf"), ("GET", "/awards/{slug}/scores.csv"),
+    ("GET", "/certificates/{token}.pdf"),
 }
 
 

@@ -55,8 +55,10 @@ def get_ranking(round_id: Id, organizer: ApiOrganizer, session: SessionDep, page
     mean; ``judges`` are pseudonymised (G1, G2, …) with ``far`` marking a total far from the
     others."""
     round_ = judging.get_round(session, round_id, viewer=organizer)
-    return _page(queries.ranking_rows(session, round_, category_id=category_id), page,
-                 response)
+    total, rows = queries.ranking_page(session, round_, category_id=category_id,
+                                       offset=page.offset, limit=page.limit)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
 
 
 @router.post("/rounds/{round_id}/shortlist", response_model=ShortlistResult,

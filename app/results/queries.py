@@ -39,11 +39,13 @@ class RoundScores:
 def round_scores(session: Session, round_: Round) -> RoundScores:
     criteria = judging.criteria_of(session, round_.id)
     keys = [str(c.id) for c in criteria]
+    # Plain columns through Core (no ORM rows): a round can have 100,000 entries.
+    connection = session.connection()
     entries = [rules.EntryInfo(entry_id=i, category_id=c, code=code or "", title=title)
-               for i, c, code, title in session.exec(judging._of_round(
+               for i, c, code, title in connection.execute(judging._of_round(
                    select(Entry.id, Entry.category_id, Entry.code, Entry.title), round_)
                    .order_by(Entry.category_id, Entry.code, Entry.id)).all()]
-    rows = session.exec(
+    rows = connection.execute(
         select(Score.entry_id, Score.judge_id, Score.points)
         .join(Assignment, Assignment.id == Score.assignment_id)
         .where(Score.round_id == round_.id, col(Score.final).is_(True),
@@ -73,27 +75,39 @@ def _shown(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits) + 0.0
 
 
+def _ordered_ranking(session: Session, round_: Round, category_id: int | None
+                     ) -> tuple[list[rules.RankedEntry], set[int]]:
+    by_category = ranking(session, round_)
+    listed = shortlisted_ids(session, round_.id)
+    order = category_order(session, round_.award_id)
+    ordered = [r for cid in sorted(by_category, key=lambda c: order.get(c, (1 << 30, c)))
+               if category_id is None or cid == category_id for r in by_category[cid]]
+    return ordered, listed
+
+
+def _ranking_row(r: rules.RankedEntry, listed: set[int]) -> RankingRow:
+    return RankingRow(
+        rank=r.rank, entry_id=r.entry_id, code=r.code, title=r.title,
+        category_id=r.category_id, score=_shown(r.score), raw_mean=_shown(r.raw_mean),
+        judges=[JudgeTotalPublic(judge=j.judge, total=j.total, far=j.far) for j in r.judges],
+        spread=_shown(r.spread, 2), criterion_means=[_shown(m) for m in r.criterion_means],
+        finals=r.finals, complete=r.complete, shortlisted=r.entry_id in listed)
+
+
 def ranking_rows(session: Session, round_: Round, *,
                  category_id: int | None = None) -> list[RankingRow]:
     """The round's ranking for the API: category by category (in the award's order), each
     ranked entries first, incomplete entries last with ``rank: null``."""
-    by_category = ranking(session, round_)
-    listed = shortlisted_ids(session, round_.id)
-    order = category_order(session, round_.award_id)
-    rows = []
-    for cid in sorted(by_category, key=lambda c: order.get(c, (1 << 30, c))):
-        if category_id is not None and cid != category_id:
-            continue
-        for r in by_category[cid]:
-            rows.append(RankingRow(
-                rank=r.rank, entry_id=r.entry_id, code=r.code, title=r.title,
-                category_id=r.category_id, score=_shown(r.score), raw_mean=_shown(r.raw_mean),
-                judges=[JudgeTotalPublic(judge=j.judge, total=j.total, far=j.far)
-                        for j in r.judges],
-                spread=_shown(r.spread, 2), criterion_means=[_shown(m) for m in
-                                                             r.criterion_means],
-                finals=r.finals, complete=r.complete, shortlisted=r.entry_id in listed))
-    return rows
+    ordered, listed = _ordered_ranking(session, round_, category_id)
+    return [_ranking_row(r, listed) for r in ordered]
+
+
+def ranking_page(session: Session, round_: Round, *, category_id: int | None = None,
+                 offset: int = 0, limit: int = 50) -> tuple[int, list[RankingRow]]:
+    """One page of ``ranking_rows`` and the number of rows of the whole ranking (computed
+    whole either way; only the page's rows are built)."""
+    ordered, listed = _ordered_ranking(session, round_, category_id)
+    return len(ordered), [_ranking_row(r, listed) for r in ordered[offset:offset + limit]]
 
 
 def category_order(session: Session, award_id: int) -> dict[int, tuple[int, int]]:

@@ -192,15 +192,17 @@ def rank_round(entries: Sequence[EntryInfo], scores: Sequence[ScoreLine], *,
             per_category[category_of[line.entry_id]].append(line.total)
         category_stats = {c: (mean(t), pstdev(t)) for c, t in per_category.items()}
 
-    rows: dict[int, list[tuple[tuple, RankedEntry]]] = defaultdict(list)
-    incomplete: dict[int, list[RankedEntry]] = defaultdict(list)
+    # First the figures and the sort key of each entry, then the RankedEntry rows, once,
+    # with their rank (a round can have 100,000 entries).
+    figures: dict[int, list[tuple]] = defaultdict(list)
     for entry in entries:
-        lines = sorted(by_entry.get(entry.entry_id, []), key=lambda s: (s.judge, s.points))
-        totals = [line.total for line in lines]
+        lines = by_entry.get(entry.entry_id, [])
+        if len(lines) > 1:
+            lines = sorted(lines, key=lambda s: (s.judge, s.points))
+        totals = [total_of(line.points) for line in lines]
         complete = len(lines) >= judges_per_entry and len(lines) > 0
         means = tuple(mean([line.points[i] for line in lines]) for i in range(criteria_count)) \
             if lines else ()
-        raw = mean(totals) if totals else None
         score = None
         if complete:
             if aggregation == Aggregation.zscore:
@@ -209,37 +211,38 @@ def rank_round(entries: Sequence[EntryInfo], scores: Sequence[ScoreLine], *,
                 score = mu + sigma * z_bar
             else:
                 score = aggregate(totals, aggregation)
-        far = far_totals(totals)
-        ranked = RankedEntry(
-            entry_id=entry.entry_id, category_id=entry.category_id, code=entry.code,
-            title=entry.title, rank=None, score=score, raw_mean=raw,
-            judges=tuple(JudgeTotal(line.judge, line.total, mark)
-                         for line, mark in zip(lines, far, strict=True)),
-            spread=(max(totals) - min(totals)) if totals else None,
-            criterion_means=means, finals=len(lines), complete=complete)
-        if complete:
-            key = tuple(-_key(v) for v in (score, *means))
-            rows[entry.category_id].append((key, ranked))
-        else:
-            incomplete[entry.category_id].append(ranked)
+        key = tuple(-_key(v) for v in (score, *means)) if complete else None
+        figures[entry.category_id].append((key, entry, lines, totals, means, score, complete))
 
     result: dict[int, list[RankedEntry]] = {}
-    for category_id in sorted(set(rows) | set(incomplete)):
-        ordered = sorted(rows.get(category_id, []), key=lambda kr: (kr[0], kr[1].code,
-                                                                    kr[1].entry_id))
+    for category_id in sorted(figures):
+        items = figures[category_id]
+        ranked = sorted((f for f in items if f[6]), key=lambda f: (f[0], f[1].code,
+                                                                   f[1].entry_id))
+        unranked = sorted((f for f in items if not f[6]), key=lambda f: (f[1].code,
+                                                                         f[1].entry_id))
         out: list[RankedEntry] = []
         previous_key, previous_rank = None, 0
-        for position, (key, ranked) in enumerate(ordered, start=1):
-            rank = previous_rank if key == previous_key else position
-            previous_key, previous_rank = key, rank
-            out.append(_with_rank(ranked, rank))
-        out.extend(sorted(incomplete.get(category_id, []), key=lambda r: (r.code, r.entry_id)))
+        for position, item in enumerate(ranked, start=1):
+            rank = previous_rank if item[0] == previous_key else position
+            previous_key, previous_rank = item[0], rank
+            out.append(_ranked_entry(item, rank))
+        out.extend(_ranked_entry(item, None) for item in unranked)
         result[category_id] = out
     return result
 
 
-def _with_rank(entry: RankedEntry, rank: int) -> RankedEntry:
-    return RankedEntry(**{**entry.__dict__, "rank": rank})
+def _ranked_entry(item: tuple, rank: int | None) -> RankedEntry:
+    _key_, entry, lines, totals, means, score, complete = item
+    far = far_totals(totals)
+    return RankedEntry(
+        entry_id=entry.entry_id, category_id=entry.category_id, code=entry.code,
+        title=entry.title, rank=rank, score=score,
+        raw_mean=mean(totals) if totals else None,
+        judges=tuple(JudgeTotal(line.judge, total, mark)
+                     for line, total, mark in zip(lines, totals, far, strict=True)),
+        spread=(max(totals) - min(totals)) if totals else None,
+        criterion_means=means, finals=len(lines), complete=complete)
 
 
 def calibration(scores: Sequence[ScoreLine]) -> Calibration:

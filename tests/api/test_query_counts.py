@@ -84,3 +84,27 @@ def test_saving_a_score_runs_a_handful_of_queries(client, session, queries):
     # first save (insert), a change (update), the same again (nothing written), final
     gate = 1 if TEST_DATABASE_URL.startswith("postgresql") else 0
     assert counts == [11 + gate, 11 + gate, 8 + gate, 11 + gate]
+
+
+def test_ranking_query_count_does_not_grow_with_the_entries(client, session, queries):
+    """GET /rounds/{id}/ranking computes the whole ranking for any page: the same statements
+    for 3 entries and for 30, and for the first page and the second."""
+    from tests.factories import make_judging, score_round
+
+    counts = []
+    for n in (3, 30):
+        world = make_judging(session, entries=n, judges=3, judges_per_entry=2)
+        score_round(session, world.round, lambda entry, judge: (30, 20, 20),
+                    organizer=world.organizer)
+        headers = api_headers(client, world.organizer)
+        url = f"/api/v1/rounds/{world.round.id}/ranking"
+        for params in ({"limit": 50}, {"limit": 2, "offset": 2}):
+            with queries:
+                response = client.get(url, headers=headers, params=params)
+            assert response.status_code == 200, response.text
+            assert response.headers["X-Total-Count"] == str(n)
+            assert len(response.json()) == min(params["limit"], n - params.get("offset", 0))
+            counts.append(queries.count)
+    assert counts == [counts[0]] * 4
+    # token, caller, round, rubric, entries, final scores, shortlist, categories
+    assert counts[0] == 8

@@ -1,6 +1,6 @@
 """Each benchmark runs to the end at a tiny size (figures printed, none judged), so that a
-broken benchmark cannot pass unseen. The five run at once, each in a subprocess; on
-PostgreSQL the four that use a database do so in a schema of their own, dropped at the end.
+broken benchmark cannot pass unseen. The six run at once, each in a subprocess; on
+PostgreSQL the five that use a database do so in a schema of their own, dropped at the end.
 """
 
 import os
@@ -23,13 +23,14 @@ TINY = {
     "scoring.py": {"BENCH_SECONDS": "2", "BENCH_ENTRIES": "60", "BENCH_JUDGES": "6",
                    "BENCH_CATEGORIES": "2", "BENCH_CLIENTS": "4", "BENCH_ASSIGN_ENTRIES": "200",
                    "BENCH_ASSIGN_JUDGES": "6", "BENCH_ASSIGN_CATEGORIES": "2"},
+    "ranking.py": {"BENCH_SIZES": "200,2000", "BENCH_CATEGORIES": "2", "BENCH_REPEAT": "2"},
 }
 TIMEOUT = 240
 
 
 @pytest.fixture(scope="module")
 def runs():
-    """Starts the five benchmarks together; each test waits for its own."""
+    """Starts the six benchmarks together; each test waits for its own."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GIAIBAO_", "BENCH_"))}
     if TEST_DATABASE_URL.startswith("postgresql"):
         base["GIAIBAO_DATABASE_URL"] = TEST_DATABASE_URL
@@ -126,3 +127,25 @@ def test_scoring_benchmark_saves_scores_without_errors_and_times_assignment(runs
                      r"\(target <= 2 s\)$", out, re.M)
     assert re.search(r"^  service.assign_round +: +\d+\.\d\d s for 600 assignments, commit "
                      r"included \(target <= 2 s\)$", out, re.M)
+
+
+def test_ranking_benchmark_times_both_sizes_with_the_same_statements(runs):
+    out = runs("ranking.py")
+    kind = "PostgreSQL" if TEST_DATABASE_URL.startswith("postgresql") else "SQLite"
+    assert out.splitlines()[0] == (
+        f"ranking of a closed round on {kind}: 5 judges x 5 criteria per entry, 2 categories, "
+        "median of 2 calls (GET /api/v1/rounds/{id}/ranking?limit=50)")
+    assert re.search(r"^  /healthz \(baseline\) +: +\d+\.\d ms$", out, re.M)
+    statements = []
+    for label in ("empty round (baseline)", "200 entries", "2000 entries"):
+        found = re.search(rf"^  {re.escape(label)} +: +\d+\.\d ms  (\d+) SQL statements", out,
+                          re.M)
+        assert found, label
+        statements.append(int(found.group(1)))
+    assert len(set(statements)) == 1, statements
+    assert re.search(r"^  200 entries .*\(1000 final scores seeded in \d+\.\d s\)$", out, re.M)
+    assert re.search(r"^  2000 entries .*\(10000 final scores seeded in \d+\.\d s\)$", out,
+                     re.M)
+    assert re.search(r"^  ratio 2000 / 200 +: +\d+\.\d\d  \(entries x10; target <= 12 for "
+                     r"x10\)$", out, re.M)
+    assert re.search(r"^  ratio to /healthz +: +\d+\.\d \(200\), \d+\.\d \(2000\)$", out, re.M)

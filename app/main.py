@@ -31,6 +31,7 @@ from app.judging import api as judging_api
 from app.judging import pages as judging_pages
 from app.mail import api as mail_api
 from app.results import api as results_api
+from app.results import pages as results_pages
 from app.config import get_settings
 from app.db import get_engine
 from app.deps import needs_api_user, signed_in_for_error_page
@@ -158,7 +159,7 @@ def create_app() -> FastAPI:
                     signed_in_only.add(method, re.compile(
                         "^" + re.escape(API_PREFIX) + route.path_regex.pattern.lstrip("^")))
     for module in (accounts_pages, awards_pages, entries_pages, judging_pages, console_pages,
-                   console_rounds):
+                   console_rounds, results_pages):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)
 

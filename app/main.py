@@ -32,6 +32,7 @@ from app.judging import pages as judging_pages
 from app.mail import api as mail_api
 from app.results import api as results_api
 from app.results import downloads as results_downloads
+from app.results import pages as results_pages
 from app.config import get_settings
 from app.db import get_engine
 from app.deps import needs_api_user, signed_in_for_error_page
@@ -161,7 +162,7 @@ def create_app() -> FastAPI:
     # Before the other pages: /certificates/{token}.pdf must not be taken for a token.
     app.include_router(results_downloads.router)
     for module in (accounts_pages, awards_pages, entries_pages, judging_pages, console_pages,
-                   console_rounds):
+                   console_rounds, results_pages):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)
 

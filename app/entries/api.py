@@ -79,7 +79,7 @@ def my_entries(user: ApiJournalist, session: SessionDep, page: PageParams, respo
     """The entries the caller submitted and those they co-author (``viewer_role``)."""
     entries, total = queries.list_my_entries(session, user, limit=page.limit, offset=page.offset)
     with_total(response, total)
-    return [views.for_author(e, user) for e in entries]
+    return views.for_authors(session, entries, user)
 
 
 @router.get("/awards/{award_id}/entries", response_model=list[EntryOrganizerView],

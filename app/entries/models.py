@@ -133,6 +133,15 @@ class DuplicatePublic(BaseModel):
     other_title: str
 
 
+class EntryOutcome(BaseModel):
+    """An entry's outcome as its authors see it once the award is published (never
+    before): ``awarded`` with its level and the certificate's verification address, or
+    ``not_awarded``."""
+    status: Literal["awarded", "not_awarded"]
+    level: Literal["DB", "A", "B", "C", "KK"] | None = None
+    certificate_url: str | None = None
+
+
 class EntryPublic(EntryFields):
     id: int
     award_id: int
@@ -148,6 +157,8 @@ class EntryPublic(EntryFields):
     # The caller's part in the entry: "submitter" (may change it), "co_author" (reads it),
     # None (an organizer).
     viewer_role: Literal["submitter", "co_author"] | None = None
+    # Judging's outcome: null until the award's results are published.
+    outcome: EntryOutcome | None = None
 
 
 class EntryOrganizerView(EntryPublic):

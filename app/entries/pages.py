@@ -32,6 +32,7 @@ from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
 from app.errors import DomainError
+from app.results.outcomes import OUTCOME_LABELS, outcome_for, outcomes_for
 from app.text import parse_datetime, parse_int
 from app.web import check_csrf_token, check_origin, csrf_protect, form_error, redirect, render
 
@@ -87,6 +88,7 @@ def my_entries(request: Request, session: SessionDep, user: PageJournalist):
     return render(request, "entries/mine.html", {
         "entries": entries, "total": total, "awards": award_map, "categories": category_map,
         "open_awards": open_awards, "ENTRY_STATUS": STATUS_LABELS, "me_id": user.id,
+        "outcomes": outcomes_for(session, entries), "OUTCOME_LABELS": OUTCOME_LABELS,
     })
 
 
@@ -135,6 +137,8 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
         "ENTRY_STATUS": STATUS_LABELS,
         "form": _form_from_entry(entry),
         "uploaded": None,
+        "outcome": outcome_for(session, entry),
+        "OUTCOME_LABELS": OUTCOME_LABELS,
     }
     context.update(extra)
     return render(request, "entries/entry.html", context, status_code=status_code)

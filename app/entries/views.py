@@ -19,12 +19,14 @@ from app.entries.models import (
     EntryFile,
     EntryJudgeView,
     EntryOrganizerView,
+    EntryOutcome,
     EntryPublic,
     FilePublic,
     JudgeAuthor,
     JudgeFile,
 )
 from app.entries.queries import duplicates_for
+from app.results.outcomes import outcome_for, outcomes_for
 
 
 def _authors(entry: Entry) -> list[AuthorPublic]:
@@ -51,19 +53,29 @@ def _entry_fields(entry: Entry) -> dict:
     }
 
 
-def for_author(entry: Entry, viewer: User | None = None) -> EntryPublic:
+def for_author(entry: Entry, viewer: User | None = None, *,
+               outcome: EntryOutcome | None = None) -> EntryPublic:
     """The entry as its authors see it: their own words, files and screening outcome.
-    Judging outcomes are not entry fields and never appear here."""
+    Judging's ``outcome`` is not an entry field: it is given only by ``view_for`` and
+    ``for_authors``, from results.outcomes, which is empty until the award is published."""
     return EntryPublic(**_entry_fields(entry), authors=_authors(entry), files=_files(entry),
-                       viewer_role=viewer_role(entry, viewer))
+                       viewer_role=viewer_role(entry, viewer), outcome=outcome)
 
 
-def for_organizer(entry: Entry, duplicates: list[DuplicatePublic]) -> EntryOrganizerView:
+def for_authors(session: Session, entries: list[Entry], viewer: User) -> list[EntryPublic]:
+    """The author's list of entries, each with its published outcome (a fixed number of
+    queries, whatever the number of entries)."""
+    outcomes = outcomes_for(session, entries)
+    return [for_author(e, viewer, outcome=outcomes.get(e.id)) for e in entries]
+
+
+def for_organizer(entry: Entry, duplicates: list[DuplicatePublic], *,
+                  outcome: EntryOutcome | None = None) -> EntryOrganizerView:
     flags = [f"duplicate file: same SHA-256 as {d.other_code or f'entry #{d.other_entry_id}'}"
              for d in duplicates]
     return EntryOrganizerView(**_entry_fields(entry), authors=_authors(entry),
                               files=_files(entry), submitter_id=entry.submitter_id,
-                              duplicates=duplicates, flags=flags)
+                              duplicates=duplicates, flags=flags, outcome=outcome)
 
 
 def judge_file_name(code: str | None, position: int, original: str) -> str:
@@ -102,6 +114,8 @@ def file_name_for(row: EntryFile, entry: Entry, *, blind: bool) -> str:
 def view_for(session: Session, entry: Entry, viewer: User) -> EntryPublic:
     """The author's or the organizer's view (judges' views are built by judging, which
     knows the round)."""
+    outcome = outcome_for(session, entry)
     if viewer.role == Role.organizer:
-        return for_organizer(entry, duplicates_for(session, [entry]).get(entry.id, []))
-    return for_author(entry, viewer)
+        return for_organizer(entry, duplicates_for(session, [entry]).get(entry.id, []),
+                             outcome=outcome)
+    return for_author(entry, viewer, outcome=outcome)

@@ -46,6 +46,8 @@ PUBLIC_PAGES = {
     ("GET", "/awards/{slug}/results.csv"), ("GET", "/awards/{slug}/results.xlsx"),
     ("GET", "/awards/{slug}/results.pdf"), ("GET", "/awards/{slug}/scores.csv"),
     ("GET", "/certificates/{token}.pdf"),
+    # The results page (organizers see a preview before publishing) and a certificate's check.
+    ("GET", "/awards/{slug}/results"), ("GET", "/certificates/{token:certificate_token}"),
 }
 
 

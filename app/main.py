@@ -24,6 +24,7 @@ from app.audit import api as audit_api
 from app.awards import api as awards_api
 from app.awards import pages as awards_pages
 from app.console import pages as console_pages
+from app.console import results as console_results
 from app.console import rounds as console_rounds
 from app.entries import api as entries_api
 from app.entries import pages as entries_pages
@@ -158,7 +159,7 @@ def create_app() -> FastAPI:
                     signed_in_only.add(method, re.compile(
                         "^" + re.escape(API_PREFIX) + route.path_regex.pattern.lstrip("^")))
     for module in (accounts_pages, awards_pages, entries_pages, judging_pages, console_pages,
-                   console_rounds):
+                   console_rounds, console_results):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)
 

@@ -52,6 +52,9 @@ def empty_tables(engine) -> None:
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             for table in reversed(tables):
+                for fk in table.foreign_keys:
+                    if fk.column.table is table:  # rows chained in one table (RESTRICT)
+                        conn.execute(table.update().values({fk.parent.name: None}))
                 conn.execute(table.delete())
             conn.exec_driver_sql("COMMIT")
 

@@ -24,6 +24,7 @@ from app.audit import api as audit_api
 from app.awards import api as awards_api
 from app.awards import pages as awards_pages
 from app.console import pages as console_pages
+from app.console import results as console_results
 from app.console import rounds as console_rounds
 from app.entries import api as entries_api
 from app.entries import pages as entries_pages
@@ -162,7 +163,7 @@ def create_app() -> FastAPI:
     # Before the other pages: /certificates/{token}.pdf must not be taken for a token.
     app.include_router(results_downloads.router)
     for module in (accounts_pages, awards_pages, entries_pages, judging_pages, console_pages,
-                   console_rounds, results_pages):
+                   console_rounds, console_results, results_pages):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)
 

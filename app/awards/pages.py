@@ -25,7 +25,7 @@ from app.deps import (
 from app.console import rounds as console_rounds
 from app.entries import queries as entry_queries
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
-from app.errors import DomainError
+from app.errors import N_, DomainError, Invalid
 from app.judging.rules import ROUND_STATUS_LABELS
 from app.text import parse_int
 from app.web import form_error, redirect, render
@@ -41,7 +41,23 @@ AWARD_FIELDS = (
 
 def _award_values(form: FormData) -> dict:
     """Form fields as the schema expects them: empty inputs are absent values."""
-    return {name: (form.get(name) or None) for name in AWARD_FIELDS if name in form}
+    values = {name: (form.get(name) or None) for name in AWARD_FIELDS if name in form}
+    if "special_prize_quota" in form:
+        values["special_prize_quota"] = _special_prize_quota(form.get("special_prize_quota"))
+    return values
+
+
+MAX_SPECIAL_PRIZES = 1000
+
+
+def _special_prize_quota(raw) -> int:
+    """Số giải Đặc biệt: a whole number from 0 (none); an empty field is 0."""
+    text = str(raw or "").strip()
+    number = parse_int(text) if text else 0
+    if number is None or not 0 <= number <= MAX_SPECIAL_PRIZES:
+        raise Invalid(N_("The number of special prizes must be a whole number from 0 to "
+                         "{max}."), max=MAX_SPECIAL_PRIZES, field="special_prize_quota")
+    return number
 
 
 def _category_values(form: FormData) -> dict:
@@ -104,7 +120,8 @@ def console(request: Request, session: SessionDep, organizer: PageOrganizer):
 def new_award_form(request: Request, organizer: PageOrganizer):
     return render(request, "admin/award_form.html",
                   {"form": {"timezone": "Asia/Ho_Chi_Minh", "max_entries_per_author": 3,
-                            "max_authors_per_entry": 5, "max_series_parts": 5}})
+                            "max_authors_per_entry": 5, "max_series_parts": 5,
+                            "special_prize_quota": 0}})
 
 
 @router.post("/admin/awards/new")
@@ -162,6 +179,9 @@ def update_award(award_id: Id, request: Request, form: FormDep, session: Session
 def change_award_status(award_id: Id, request: Request, form: FormDep, session: SessionDep,
                         organizer: PageOrganizer, now: Now):
     award = service.get_award(session, award_id, viewer=organizer)
+    if form.get("status") == AwardStatus.published:
+        # Publishing has one path: the confirmation page saying what it sets off.
+        return redirect(f"/admin/awards/{award_id}/publish")
     try:
         service.change_status(session, award, form.get("status") or "", actor=organizer,
                               reason=form.get("reason") or None, now=now)

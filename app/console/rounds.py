@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.accounts.rules import Role
 from app.awards import service as awards
 from app.db import MAX_ID
-from app.deps import FormDep, Id, Now, PageOrganizer, SessionDep, page_csrf
+from app.deps import FormDep, Id, Now, OptionalId, PageOrganizer, SessionDep, page_csrf
 from app.errors import N_, DomainError, Invalid
 from app.i18n import gettext
 from app.judging import queries, rules, service
@@ -196,12 +196,12 @@ def _form_of_round(session, round_: Round) -> RoundForm:
 
 @router.get("/admin/awards/{award_id}/rounds/new")
 def new_round_form(award_id: Id, request: Request, session: SessionDep,
-                   organizer: PageOrganizer):
+                   organizer: PageOrganizer, source_round_id: OptionalId = None):
     award = awards.get_award(session, award_id, viewer=organizer)
     count = len(queries.list_rounds(session, award))
     form = RoundForm(
         values={"name": "", "judges_per_entry": "3", "aggregation": "mean", "blind": True,
-                "exclude_same_outlet": True, "source_round_id": ""},
+                "exclude_same_outlet": True, "source_round_id": str(source_round_id or "")},
         rows=[{k: gettext(v) if k != "max_points" else v for k, v in row.items()}
               for row in DEFAULT_RUBRIC])
     if count == 0:

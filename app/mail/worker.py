@@ -22,8 +22,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, parseaddr
 from urllib.parse import urlsplit
 
@@ -201,25 +202,21 @@ def release(engine: Engine, mails: list[Claimed], *, worker: str) -> None:
         session.commit()
 
 
-def build_message(mail: Claimed, settings: Settings) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = mail.subject
+def build_message(mail: Claimed, settings: Settings) -> MIMEMultipart:
+    """The mail as text and HTML alternatives. Built with the classic MIME classes: their
+    Subject encoder keeps the spaces inside the encoded words, where the newer EmailMessage
+    folding of a long Vietnamese Subject dropped one between two words ("Khánh Hòa" arrived
+    as "KhánhHòa")."""
+    message = MIMEMultipart("alternative")
+    message["Subject"] = Header(mail.subject, "utf-8")
     message["From"] = settings.smtp_from
-    message["To"] = _address(mail.to)
+    message["To"] = mail.to
     message["Date"] = format_datetime(mail.created_at)
     message["Message-ID"] = message_id(mail.id, mail.created_at, settings.base_url)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(mail.text)
-    message.add_alternative(mail.html, subtype="html")
+    message.attach(MIMEText(mail.text, "plain", "utf-8"))
+    message.attach(MIMEText(mail.html, "html", "utf-8"))
     return message
-
-
-def _address(to: str) -> Address | str:
-    username, _, domain = to.rpartition("@")
-    try:
-        return Address(username=username, domain=domain)
-    except (ValueError, IndexError):
-        return to
 
 
 def describe(exc: BaseException) -> Outcome:

@@ -205,14 +205,16 @@ def run(work: Path, database_url: str) -> None:
                             password_hash=password_hash)
         seeded[size] = time.perf_counter() - start
     server, base = start_server(env)
-    timed = {}
+    timed, first = {}, {}
     try:
         with httpx.Client(base_url=base, timeout=600) as client:
             healthz = median_time(client, "/healthz", {}, None)
             for size, ids in rounds.items():
                 headers = login(client, ids["organizer"])
                 url = f"/api/v1/rounds/{ids['round_id']}/ranking?limit=50"
-                client.get(url, headers=headers).raise_for_status()  # warm-up
+                start = time.perf_counter()  # the first call computes the ranking
+                client.get(url, headers=headers).raise_for_status()
+                first[size] = time.perf_counter() - start
                 timed[size] = median_time(client, url, headers, size)
     finally:
         stop(server)
@@ -225,16 +227,19 @@ def run(work: Path, database_url: str) -> None:
     print(f"  {'empty round (baseline)':<26}: {timed[0] * 1000:9.1f} ms  "
           f"{counts[0]} SQL statements")
     for size in SIZES:
-        label = f"{size} entries"
-        print(f"  {label:<26}: {timed[size] * 1000:9.1f} ms  {counts[size]} SQL statements  "
+        label = f"{size} entries, first call"
+        print(f"  {label:<26}: {first[size] * 1000:9.1f} ms  {counts[size]} SQL statements  "
               f"({rounds[size]['scores']} final scores seeded in {seeded[size]:.1f} s)")
+        label = f"{size} entries, again"
+        print(f"  {label:<26}: {timed[size] * 1000:9.1f} ms  (a closed round's ranking is "
+              "kept by the process)")
     small, large = min(SIZES), max(SIZES)
-    print(f"  {f'ratio {large} / {small}':<26}: {timed[large] / timed[small]:9.2f}  "
-          f"(entries x{large / small:g}; target <= 12 for x10)")
-    print(f"  {f'{small} entries vs target':<26}: {timed[small]:9.2f} s  (target <= 1 s for "
-          "10000)")
-    print(f"  {'ratio to /healthz':<26}: {timed[small] / healthz:9.1f} ({small}), "
-          f"{timed[large] / healthz:.1f} ({large})")
+    print(f"  {f'ratio {large} / {small}':<26}: {first[large] / first[small]:9.2f}  "
+          f"(first calls; entries x{large / small:g}; target <= 12 for x10)")
+    print(f"  {f'{small} entries vs target':<26}: {first[small]:9.2f} s  (first call; "
+          "target <= 1 s for 10000)")
+    print(f"  {'ratio to /healthz':<26}: {first[small] / healthz:9.1f} ({small}), "
+          f"{first[large] / healthz:.1f} ({large})")
 
 
 if __name__ == "__main__":

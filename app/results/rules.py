@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from app.awards.rules import PRIZE_LABELS, PRIZE_LEVELS
 from app.errors import N_, Conflict, Invalid
@@ -38,9 +39,9 @@ class EntryInfo:
     title: str = ""
 
 
-@dataclass(frozen=True)
-class ScoreLine:
-    """One judge's final score of one entry: points in the rubric's priority order."""
+class ScoreLine(NamedTuple):
+    """One judge's final score of one entry: points in the rubric's priority order. (Named
+    tuples: a round has up to 500,000 of them, and a frozen dataclass is slow to make.)"""
     entry_id: int
     judge: str  # the judge's pseudonym in this round (G1, G2, …)
     points: tuple[float, ...]
@@ -50,8 +51,7 @@ class ScoreLine:
         return total_of(self.points)
 
 
-@dataclass(frozen=True)
-class JudgeTotal:
+class JudgeTotal(NamedTuple):
     judge: str
     total: float
     far: bool  # far from the other judges' totals of this entry
@@ -149,14 +149,20 @@ def judge_zscores(scores: Sequence[ScoreLine]) -> dict[tuple[str, int], float]:
 def far_totals(totals: Sequence[float]) -> list[bool]:
     """For each total, whether it is far from the other judges' totals of the entry: more
     than FAR_POINTS from their mean, or more than FAR_DEVIATIONS of their (population)
-    standard deviation when they are not all equal. A lone total is never far."""
+    standard deviation when they are not all equal. A lone total is never far.
+
+    The arithmetic of ``mean`` and ``pstdev`` written out (the same fsums, so the same
+    results): this runs for every entry of a round of up to 100,000."""
+    n = len(totals)
+    if n < 2:
+        return [False] * n
+    fsum, sqrt, k = math.fsum, math.sqrt, n - 1
     marks = []
-    for i, total in enumerate(totals):
-        others = [t for j, t in enumerate(totals) if j != i]
-        if not others:
-            marks.append(False)
-            continue
-        m, sd = mean(others), pstdev(others)
+    for i in range(n):
+        total = totals[i]
+        others = totals[:i] + totals[i + 1:]
+        m = fsum(others) / k
+        sd = sqrt(fsum([(v - m) ** 2 for v in others]) / k)
         gap = abs(total - m)
         marks.append(gap > FAR_POINTS or (sd > 0 and gap > FAR_DEVIATIONS * sd))
     return marks

@@ -185,6 +185,12 @@ def with_total(response: Response, total: int) -> None:
     response.headers["X-Total-Count"] = str(total)
 
 
+def page_of(items: list, page: "Pagination", response: Response) -> list:
+    """One page of a list computed whole, its length in X-Total-Count."""
+    with_total(response, len(items))
+    return items[page.offset:page.offset + page.limit]
+
+
 async def _form(request: Request) -> FormData:
     from app.web import read_form
 

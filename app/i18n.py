@@ -49,6 +49,17 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
+def format_number(value: float | None, digits: int = 2, *, empty: str = "—") -> str:
+    """A score or points as people read them: ``digits`` decimals, Vietnamese separators in
+    Vietnamese (85,50; 1.234,00), English ones otherwise; ``empty`` for none."""
+    if value is None:
+        return empty
+    text = f"{value + 0.0:,.{digits}f}"
+    if current_language.get() == "vi":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
 def pick_language(query: str | None, cookie: str | None, accept: str | None) -> str:
     """Query parameter, then the saved choice, then Accept-Language, then Vietnamese."""
     for candidate in (query, cookie):

@@ -22,7 +22,7 @@ from app.awards.rules import AwardStatus
 from app.deps import FormDep, Id, Now, OptionalId, PageOrganizer, SessionDep, page_csrf
 from app.entries.models import Entry, EntryAuthor
 from app.errors import N_, DomainError, Invalid
-from app.i18n import current_language, gettext
+from app.i18n import format_number, gettext
 from app.judging import queries as judging
 from app.judging.models import Round
 from app.judging.rules import AGGREGATION_LABELS, ROUND_STATUS_LABELS, RoundStatus
@@ -38,27 +38,16 @@ NO_PRIZE = ""  # the level select's value for "no prize"
 
 # --- Numbers -------------------------------------------------------------------------------
 
-def format_points(value: float | None, digits: int = 2) -> str:
-    """A score as the page shows it: two decimals, Vietnamese separators in Vietnamese
-    (85,50; 1.234,00), English ones otherwise; "—" for none."""
-    if value is None:
-        return "—"
-    text = f"{value + 0.0:,.{digits}f}"
-    if current_language.get() == "vi":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
-
-
 def format_signed(value: float | None, digits: int = 2) -> str:
     """An offset with its sign: +4,50, −3,00, 0,00."""
     if value is None:
         return "—"
     rounded = round(value, digits) + 0.0
-    text = format_points(abs(rounded), digits)
+    text = format_number(abs(rounded), digits)
     return f"+{text}" if rounded > 0 else (f"−{text}" if rounded < 0 else text)
 
 
-templates.env.filters["points"] = format_points
+templates.env.filters["points"] = format_number
 templates.env.filters["signed_points"] = format_signed
 
 
@@ -292,7 +281,7 @@ def _prizes_page(request, session, award, *, status_code: int = 200, **extra):
     if allocation is not None and not context["allocate_form"]:
         context["allocate_form"] = {
             "round_id": str(allocation.round_id),
-            **{f"min_{level}": format_points(value)
+            **{f"min_{level}": format_number(value)
                for level, value in (allocation.min_score or {}).items()}}
     context.update(extra)
     return render(request, "console/results/prizes.html", context, status_code=status_code)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from app.accounts.rules import Role
 from app.awards import service as awards
-from app.deps import ApiOrganizer, Id, Now, PageParams, SessionDep, api_role, with_total
+from app.deps import ApiOrganizer, Id, Now, PageParams, SessionDep, api_role, page_of
 from app.judging import queries, service
 from app.judging.models import (
     AssignmentPublic,
@@ -33,11 +33,6 @@ ApiJudge = api_role(Role.judge)
 ApiJudgeOrOrganizer = api_role(Role.judge, Role.organizer)
 
 
-def _page(items: list, page, response: Response) -> list:
-    with_total(response, len(items))
-    return items[page.offset:page.offset + page.limit]
-
-
 @router.post("/awards/{award_id}/rounds", response_model=RoundPublic,
              status_code=status.HTTP_201_CREATED, responses=errors(404, 409))
 def create_round(award_id: Id, data: RoundCreate, organizer: ApiOrganizer, session: SessionDep,
@@ -56,7 +51,7 @@ def list_rounds(award_id: Id, organizer: ApiOrganizer, session: SessionDep, page
                 response: Response):
     award = awards.get_award(session, award_id, viewer=organizer)
     rounds = [queries.round_public(session, r) for r in queries.list_rounds(session, award)]
-    return _page(rounds, page, response)
+    return page_of(rounds, page, response)
 
 
 @router.get("/rounds/{round_id}", response_model=RoundPublic, responses=errors(404))
@@ -79,7 +74,7 @@ def update_round(round_id: Id, data: RoundUpdate, organizer: ApiOrganizer,
 def get_panel(round_id: Id, organizer: ApiOrganizer, session: SessionDep, page: PageParams,
               response: Response):
     round_ = queries.get_round(session, round_id, viewer=organizer)
-    return _page(queries.panel_of(session, round_), page, response)
+    return page_of(queries.panel_of(session, round_), page, response)
 
 
 @router.post("/rounds/{round_id}/panel", response_model=PanelMemberPublic,
@@ -147,7 +142,7 @@ def assignments(round_id: Id, user: ApiJudgeOrOrganizer, session: SessionDep,
         items = queries.judge_queue(session, round_, user)
     else:
         items = queries.assignments_of(session, round_, judge=None)
-    return _page(items, page, response)
+    return page_of(items, page, response)
 
 
 @router.get("/rounds/{round_id}/entries/{entry_id}", response_model=JudgeEntryPublic,
@@ -202,10 +197,10 @@ def score_history(round_id: Id, entry_id: Id, organizer: ApiOrganizer, session: 
     """Every save of every judge's score of the entry in the round (who, when, before,
     after)."""
     round_ = queries.get_round(session, round_id, viewer=organizer)
-    return _page(queries.score_history(session, round_, entry_id), page, response)
+    return page_of(queries.score_history(session, round_, entry_id), page, response)
 
 
 @router.get("/me/rounds", response_model=list[JudgeRound], responses=paged())
 def my_rounds(judge: ApiJudge, session: SessionDep, page: PageParams, response: Response):
     """The rounds whose panel the caller sits on, with their progress."""
-    return _page(queries.judge_rounds(session, judge), page, response)
+    return page_of(queries.judge_rounds(session, judge), page, response)

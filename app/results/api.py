@@ -9,6 +9,7 @@ from app.awards.models import Award, Category
 from app.entries.models import Entry
 from app.deps import (
     ApiOrganizer,
+    page_of,
     ApiUser,
     ApiUserOptional,
     Id,
@@ -38,11 +39,6 @@ from app.results.models import (
 )
 
 router = APIRouter(tags=["results"])
-
-
-def _page(items: list, page, response: Response) -> list:
-    response.headers["X-Total-Count"] = str(len(items))
-    return items[page.offset:page.offset + page.limit]
 
 
 @router.get("/rounds/{round_id}/ranking", response_model=list[RankingRow],
@@ -79,7 +75,7 @@ def get_shortlist(round_id: Id, organizer: ApiOrganizer, session: SessionDep,
     """The shortlisted entries, as ranking rows."""
     round_ = judging.get_round(session, round_id, viewer=organizer)
     rows = [r for r in queries.ranking_rows(session, round_) if r.shortlisted]
-    return _page(rows, page, response)
+    return page_of(rows, page, response)
 
 
 @router.post("/awards/{award_id}/prizes/allocate", response_model=list[ProposedPrize],
@@ -101,7 +97,7 @@ def list_prizes(award_id: Id, organizer: ApiOrganizer, session: SessionDep, page
                 response: Response):
     """Every decision of the current allocation: proposed level, level given, reason."""
     award = awards.get_award(session, award_id, viewer=organizer)
-    return _page(queries.prize_rows(session, award), page, response)
+    return page_of(queries.prize_rows(session, award), page, response)
 
 
 @router.put("/entries/{entry_id}/prize", response_model=PrizePublic,
@@ -137,7 +133,7 @@ def results(award_id: Id, viewer: ApiUserOptional, session: SessionDep, page: Pa
     published; before that the organizer alone (the current decisions), 404 to others."""
     award = awards.get_award(session, award_id, viewer=viewer)
     queries.require_results(award, viewer)
-    return _page(category_results(session, award), page, response)
+    return page_of(category_results(session, award), page, response)
 
 
 @router.get("/certificates/{token}", response_model=CertificatePublic, responses=errors(404))

@@ -75,11 +75,7 @@ class ExportFile:
 # --- Formatting ----------------------------------------------------------------------------
 
 def format_score(value: float | None) -> str:
-    """Two decimals, with a decimal comma in Vietnamese ("87,50") and a point in English."""
-    if value is None:
-        return ""
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if i18n.current_language.get() == "vi" else text
+    return i18n.format_number(value, empty="")
 
 
 def _local_date(value: datetime, timezone: str) -> str:

@@ -42,14 +42,6 @@ class CertificateToken(Convertor):
 register_url_convertor("certificate_token", CertificateToken())
 
 
-def format_score(value: float | None) -> str:
-    """Two decimals, with the decimal comma in Vietnamese (85,50) and a point in English."""
-    if value is None:
-        return "—"
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if i18n.current_language.get() == "vi" else text
-
-
 @dataclass(frozen=True)
 class Downloads:
     results_csv: str
@@ -88,7 +80,7 @@ def results_page(slug: str, request: Request, session: SessionDep, viewer: PageU
                     "levels": [(level, levels[level]) for level in rules.LEVELS
                                if levels[level]]},
         "LEVEL_LABELS": rules.LEVEL_LABELS,
-        "score": format_score,
+        "score": i18n.format_number,
         "downloads": downloads(award),
     })
 

@@ -44,6 +44,9 @@ def engine():
 
 
 def empty_tables(engine) -> None:
+    from app.results.queries import forget_closed_rankings
+
+    forget_closed_rankings()  # ids start again: a kept ranking must not outlive its rows
     tables = SQLModel.metadata.sorted_tables
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if engine.dialect.name == "postgresql":

@@ -73,6 +73,12 @@ _CLOSED_KEEP = 8
 _closed_lock = threading.Lock()
 
 
+def forget_closed_rankings() -> None:
+    """Empties the kept rankings (tests empty their tables between cases: ids come back)."""
+    with _closed_lock:
+        _CLOSED_RANKINGS.clear()
+
+
 def _closed_key(session: Session, round_: Round) -> tuple | None:
     if round_.status != RoundStatus.closed or round_.closed_at is None:
         return None

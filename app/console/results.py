@@ -335,7 +335,9 @@ def set_prize(entry_id: Id, request: Request, form_data: FormDep, session: Sessi
     level = str(form_data.get("level") or "").strip()
     reason = str(form_data.get("reason") or "")
     try:
-        data = PrizeIn(level=level or None, reason=reason or None)
+        seen = ({"expected_level": str(form_data.get("expected_level") or "") or None}
+                if "expected_level" in form_data else {})  # the level the page showed
+        data = PrizeIn(level=level or None, reason=reason or None, **seen)
         service.set_prize(session, entry, data, actor=organizer, now=now)
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)

@@ -25,6 +25,7 @@ from app.deps import (
 from app.entries import access as entry_access
 from app.entries import files as entry_files
 from app.entries import queries as entry_queries
+from app.entries import rules as entry_rules
 from app.entries import views as entry_views
 from app.entries import writes as entry_writes
 from app.entries.api import entries_csv_response, file_response
@@ -131,6 +132,7 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
         "category": awards.get_category(session, entry.category_id),
         "editable": entry.status in EDITABLE and entry_access.is_submitter(entry, user),
         "is_submitter": entry_access.is_submitter(entry, user),
+        "withdrawable": entry_rules.withdrawable(award.status),
         "viewer_role": entry_access.viewer_role(entry, user),
         "email_verified": user.email_verified,
         "history": entry_queries.history(session, entry),

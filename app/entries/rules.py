@@ -118,8 +118,13 @@ def check_window(now: datetime, opens: datetime | None, closes: datetime | None)
         raise Conflict(N_("The submission deadline has passed."))
 
 
+def withdrawable(award_status: str) -> bool:
+    """Authors may withdraw until judging starts (the page offers it only then)."""
+    return award_status not in JUDGING_STARTED
+
+
 def check_withdrawable(award_status: str) -> None:
-    if award_status in JUDGING_STARTED:
+    if not withdrawable(award_status):
         raise Conflict(N_("Entries cannot be withdrawn once judging has started."))
 
 

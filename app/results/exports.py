@@ -115,7 +115,10 @@ def results_file(session: Session, award: Award, fmt: str) -> ExportFile:
     caller has checked that the viewer may see them (``queries.require_results``)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    filename = f"ket-qua-{award.slug}.{fmt}"
+    draft = award.status != AwardStatus.published
+    # Before publishing (the organizer's preview) every format says so: the file's name,
+    # the spreadsheet's sheet, the PDF's subtitle.
+    filename = f"ket-qua-{award.slug}{'-chua-cong-bo' if draft else ''}.{fmt}"
     header = [gettext(h) for h in RESULTS_HEADER]
     if fmt == "csv":
         rows = [[*row[:-1], format_score(row[-1])] for row in results_rows(session, award)]
@@ -123,7 +126,8 @@ def results_file(session: Session, award: Award, fmt: str) -> ExportFile:
     elif fmt == "xlsx":
         content = documents.results_xlsx(title=award.title, header=header,
                                          rows=results_rows(session, award),
-                                         sheet_name=gettext(N_("Results")))
+                                         sheet_name=gettext(N_("Not published yet")
+                                                            if draft else N_("Results")))
     else:
         content = _results_pdf(session, award)
     return ExportFile(filename=filename, media_type=MEDIA_TYPES[fmt], content=content)

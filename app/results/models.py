@@ -113,6 +113,9 @@ class ProposedPrize(BaseModel):
 class PrizeIn(bounds.NFCInput):
     level: str | None = Field(max_length=4)
     reason: str | None = Field(default=None, max_length=bounds.LONG_TEXT)
+    # The level the caller saw (null: no prize). When given and the level has changed since
+    # (another organizer, a second tab), 409 and nothing changes.
+    expected_level: str | None = Field(default=None, max_length=4)
 
 
 class PrizePublic(BaseModel):

@@ -149,6 +149,11 @@ def set_prize(session: Session, entry: Entry, data: PrizeIn, *, actor: User,
             raise Conflict(N_("Allocate the prizes from a closed round first."))
         raise Conflict(N_("This entry is not ranked in the round the prizes were allocated "
                           "from."))
+    if "expected_level" in data.model_fields_set and (data.expected_level or None) != prize.level:
+        raise Conflict(N_("This prize was changed meanwhile: it is now “{level}”. Check it and "
+                          "save again."),
+                       level=[rules.LEVEL_LABELS[prize.level] if prize.level
+                              else N_("No prize")])
     reason = audit.clean_reason(data.reason)
     if rules.needs_reason(prize.proposed_level, level) and not reason:
         raise Invalid(N_("Give the reason for departing from the proposal."), field="reason")

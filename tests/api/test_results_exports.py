@@ -151,6 +151,18 @@ def test_before_publishing_the_files_are_the_organizers_alone(client, session, n
     assert client.get(page).status_code == 200
 
 
+def test_the_organizers_preview_files_say_they_are_not_published(client, session):
+    world = _world(session, published=False)
+    headers = api_headers(client, world.organizer)
+    for fmt in ("csv", "xlsx", "pdf"):
+        response = client.get(f"/api/v1/awards/{world.award.id}/results.{fmt}", headers=headers)
+        assert response.headers["content-disposition"].startswith(
+            f'attachment; filename="ket-qua-{world.award.slug}-chua-cong-bo.{fmt}"')
+        if fmt == "xlsx":
+            book = openpyxl.load_workbook(io.BytesIO(response.content))
+            assert book.sheetnames == ["Chưa công bố"]
+
+
 @pytest.mark.parametrize("name", FILES)
 def test_once_published_anyone_gets_the_files(client, session, name):
     world = _world(session)

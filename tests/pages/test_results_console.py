@@ -538,3 +538,20 @@ def test_forms_need_the_csrf_token(client, session):
         assert response.status_code == 403, path
     assert session.get(Award, world.award.id).status == "judging"
     assert session.get(Prize, world.entries[0].id).level == "A"
+
+
+def test_a_second_tab_with_an_old_level_is_refused_and_shows_the_new_one(client, session):
+    world = _world(session)
+    _allocate(session, world)
+    _login(client, world.organizer)
+    e = world.entries
+    page = f"/admin/awards/{world.award.id}/prizes"
+    first = _post(client, f"/admin/entries/{e[2].id}/prize",
+                  {"level": "C", "reason": "Tab một", "expected_level": "B"}, page)
+    assert first.status_code == 303
+    stale = _post(client, f"/admin/entries/{e[2].id}/prize",
+                  {"level": "KK", "reason": "Tab hai", "expected_level": "B"}, page)
+    assert stale.status_code == 409
+    assert ("Giải của tác phẩm này vừa được thay đổi: hiện là “Giải C”. Hãy kiểm tra rồi lưu "
+            "lại.") in stale.text
+    assert 'name="expected_level" value="C"' in stale.text

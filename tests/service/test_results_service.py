@@ -112,3 +112,23 @@ def test_publish_refused_with_unranked_entries(session):
                      actor=world.organizer, now=now())
     with pytest.raises(Conflict):
         award_service.change_status(session, world.award, "published", actor=world.organizer)
+
+
+def test_a_stale_second_tab_cannot_overwrite_a_prize(session):
+    world = _scored(session, [(35, 25, 25), (30, 20, 20)])
+    service.allocate(session, world.award, AllocateIn(round_id=world.round.id),
+                     actor=world.organizer, now=now())
+    second = world.entries[1]
+    service.set_prize(session, second, PrizeIn(level="C", reason="Tab một", expected_level="B"),
+                      actor=world.organizer, now=now())
+    with pytest.raises(Conflict) as refused:
+        service.set_prize(session, second, PrizeIn(level="KK", reason="Tab hai",
+                                                   expected_level="B"),
+                          actor=world.organizer, now=now())
+    assert refused.value.message == ("This prize was changed meanwhile: it is now “{level}”. "
+                                      "Check it and save again.")
+    assert session.get(Prize, second.id).level == "C"
+    # Without expected_level (an API client that does not ask), the last change wins.
+    service.set_prize(session, second, PrizeIn(level="KK", reason="API"),
+                      actor=world.organizer, now=now())
+    assert session.get(Prize, second.id).level == "KK"

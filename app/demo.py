@@ -7,7 +7,7 @@ our own. Dates are placed around today so that the demo can be used at once: jou
 can submit to the first, judges can score the second.
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
@@ -351,6 +351,7 @@ def _demo_judging(session: Session, users: dict, organizer: User, now) -> Award:
 
 
 PUBLISHED_AWARD_SLUG = "bao-chi-khanh-hoa-2025"
+PAST_AWARD_ANCHOR = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)
 
 PUBLISHED_RULES = """\
 ## I. Mục đích
@@ -405,6 +406,10 @@ def _demo_published(session: Session, users: dict, organizer: User, now) -> Awar
     from app.results.models import AllocateIn, PrizeIn, ShortlistIn
     from app.samples import pdf
     from app.storage import get_storage
+
+    # A 2025 award keeps 2025's calendar: entries sent in October 2025, judged in the winter,
+    # results published in February 2026 (whatever today is, from then on).
+    now = min(now, PAST_AWARD_ANCHOR)
 
     def days(n: int):
         return now - timedelta(days=n)

@@ -31,6 +31,8 @@ class Award(AwardBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=120, unique=True, index=True)
     status: str = Field(default=AwardStatus.draft, max_length=20, index=True)
+    # When the results were published (set by results.service.after_publish).
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -73,6 +75,7 @@ class AwardPublic(AwardBase):
     id: int
     slug: str
     status: str
+    published_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -25,12 +25,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app import i18n
 from app.accounts.models import User
 from app.accounts.rules import Role
-from app.audit.models import AuditEntry
 from app.awards.models import Award, Category
 from app.awards.rules import AwardStatus
 from app.entries.access import is_author
@@ -83,18 +82,10 @@ def _local_date(value: datetime, timezone: str) -> str:
 
 
 def published_at(session: Session, award: Award) -> datetime | None:
-    """When the award last moved to ``published`` (from its audit trail); None before."""
+    """When the results were published; None before."""
     if award.status != AwardStatus.published:
         return None
-    rows = session.exec(select(AuditEntry).where(
-        AuditEntry.action == "award.status", AuditEntry.object_type == "award",
-        AuditEntry.object_id == award.id).order_by(col(AuditEntry.at).desc(),
-                                                   col(AuditEntry.id).desc())).all()
-    for row in rows:
-        status = row.changes.get("status")
-        if isinstance(status, list) and status[-1:] == [AwardStatus.published]:
-            return row.at
-    return award.updated_at
+    return award.published_at or award.updated_at
 
 
 # --- Results -------------------------------------------------------------------------------

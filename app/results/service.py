@@ -210,6 +210,8 @@ def new_token() -> str:
 def after_publish(session: Session, award: Award, *, now: datetime) -> None:
     """Once the award is published (same transaction): a certificate for each awarded entry,
     and to each author with an address their entries' outcomes."""
+    award.published_at = now
+    session.add(award)
     prizes = {p.entry_id: p for p in queries.prizes_of(session, award.id)}
     for prize in prizes.values():
         if prize.level is not None:

@@ -231,7 +231,7 @@ def report_lines(report: Report) -> list[str]:
     the verdict."""
     out = []
     for check in report.checks:
-        where = gettext(N_("Round {round} (id {id}), category {category}")).format(
+        where = gettext(N_("“{round}” (id {id}), category {category}")).format(
             round=check.round, id=check.round_id, category=check.category_code)
         if check.ok:
             out.append(gettext(N_("{where}: OK ({count} entries)")).format(

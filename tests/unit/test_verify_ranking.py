@@ -50,8 +50,8 @@ def test_a_faithful_file_is_ok(tmp_path, capsys):
     assert [(c.round, c.category_code, c.entries) for c in report.checks] == [
         ("Chung khảo", "BDT", 4), ("Chung khảo", "PT", 1)]
     assert _run(["verify-ranking", str(_file(tmp_path, rows))], capsys) == (0, (
-        "Vòng Chung khảo (mã số 7), thể loại BDT: OK (4 tác phẩm)\n"
-        "Vòng Chung khảo (mã số 7), thể loại PT: OK (1 tác phẩm)\n"
+        "“Chung khảo” (mã số 7), thể loại BDT: OK (4 tác phẩm)\n"
+        "“Chung khảo” (mã số 7), thể loại PT: OK (1 tác phẩm)\n"
         "Xếp hạng trong tệp đúng với xếp hạng tính từ điểm trong tệp.\n"), "")
 
 
@@ -62,10 +62,10 @@ def test_a_tampered_score_exits_1_naming_the_entries(tmp_path, capsys):
     code, out, err = _run(["verify-ranking", str(_file(tmp_path, rows, bom=False))], capsys)
     assert (code, err) == (1, "")
     assert out == (
-        "Vòng Chung khảo (mã số 7), thể loại BDT: 2 chỗ khác\n"
+        "“Chung khảo” (mã số 7), thể loại BDT: 2 chỗ khác\n"
         "  BDT-002: điểm 71.0 trong tệp, tính lại được 73.0\n"
         "  BDT-001: hạng 1 trong tệp, tính lại được 2\n"
-        "Vòng Chung khảo (mã số 7), thể loại PT: OK (1 tác phẩm)\n"
+        "“Chung khảo” (mã số 7), thể loại PT: OK (1 tác phẩm)\n"
         "Xếp hạng trong tệp KHÁC với xếp hạng tính từ điểm trong tệp.\n")
 
 

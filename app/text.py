@@ -26,6 +26,12 @@ def clean_line(value: str | None) -> str | None:
     return value or None
 
 
+def visible(value: str | None) -> bool:
+    """Whether the text shows anything: not only spaces, controls or invisible format
+    characters (a zero-width space is no reason)."""
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in value or "")
+
+
 def fold(value: str) -> str:
     """Lower-case and strip Vietnamese diacritics for search ("Đảng" -> "dang").
 

@@ -53,6 +53,16 @@ def check_award_transition(current: str, target: str, *, category_count: int,
     return target_status
 
 
+# What the published results, their files and the certificates print: fixed once published.
+FROZEN_WHEN_PUBLISHED = frozenset({"title", "year", "slug", "timezone", "special_prize_quota"})
+
+
+def check_published_changes(status: str, changed: set[str]) -> None:
+    if status == AwardStatus.published and changed & FROZEN_WHEN_PUBLISHED:
+        raise Conflict(N_("The results are published: the award's title, year, address, time "
+                          "zone and special prizes can no longer change."))
+
+
 class FileKind(StrEnum):
     pdf = "pdf"
     image = "image"

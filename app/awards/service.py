@@ -111,6 +111,7 @@ def update_award(
               if v is not None or k in CLEARABLE_FIELDS}
     changes = audit.diff(award, values)
     if changes:
+        rules.check_published_changes(award.status, set(changes))
         if "slug" in changes:
             _unique_slug(session, values["slug"], award_id=award.id)
         for name, value in values.items():

@@ -203,6 +203,11 @@ def _check_covered(session: Session, round_: Round) -> None:
         select(Assignment.entry_id, func.count())
         .where(Assignment.round_id == round_.id, col(Assignment.conflict_at).is_(None))
         .group_by(Assignment.entry_id)).all())
+    in_round = {spec.id for spec, _code in entries}
+    if any(entry_id not in in_round for entry_id in counts):
+        # The shortlist it judges changed after the assignment (entries left the round).
+        raise Conflict(N_("The entries of this round changed since the assignment: run the "
+                          "automatic assignment again."))
     short = [code for spec, code in entries
              if counts.get(spec.id, 0) < round_.judges_per_entry]
     if short:

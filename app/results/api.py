@@ -4,6 +4,8 @@ thin routes over results.service/queries."""
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
+from app.accounts.rules import Role
+
 from app.awards import service as awards
 from app.awards.models import Award, Category
 from app.entries.models import Entry
@@ -113,13 +115,16 @@ def set_prize(entry_id: Id, data: PrizeIn, organizer: ApiOrganizer, session: Ses
     return next(p for p in queries.prize_rows(session, award) if p.entry_id == entry_id)
 
 
-def category_results(session, award) -> list[CategoryResults]:
+def category_results(session, award, viewer) -> list[CategoryResults]:
+    """The results; certificate links (their token is the certificate's secret) for the
+    organizer only — authors find theirs in their entry's ``outcome``."""
+    organizer = viewer is not None and viewer.role == Role.organizer
     return [CategoryResults(
         category_id=category.id, category=category.name,
         prizes=[ResultPrize(level=w.level, entry_id=w.entry_id, code=w.code, title=w.title,
                             authors=w.authors, outlet=w.outlet, score=w.score,
                             certificate_url=(mail.link(f"/certificates/{w.certificate_token}")
-                                             if w.certificate_token else None))
+                                             if w.certificate_token and organizer else None))
                 for w in winners])
         for category, winners in queries.winners(session, award)]
 
@@ -133,7 +138,7 @@ def results(award_id: Id, viewer: ApiUserOptional, session: SessionDep, page: Pa
     published; before that the organizer alone (the current decisions), 404 to others."""
     award = awards.get_award(session, award_id, viewer=viewer)
     queries.require_results(award, viewer)
-    return page_of(category_results(session, award), page, response)
+    return page_of(category_results(session, award, viewer), page, response)
 
 
 @router.get("/certificates/{token}", response_model=CertificatePublic, responses=errors(404))

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.accounts.rules import Role
 from app.awards.models import Award, Category
+from app.config import get_settings
 from app.awards.rules import AwardStatus
 from app.entries.models import Entry, EntryAuthor
 from app.errors import N_, NotFound
@@ -54,7 +55,8 @@ def round_scores(session: Session, round_: Round) -> RoundScores:
         .join(Assignment, Assignment.id == Score.assignment_id)
         .where(Score.round_id == round_.id, col(Score.final).is_(True),
                col(Assignment.conflict_at).is_(None))).all()
-    names = rules.pseudonyms(judge_id for _e, judge_id, _p in rows)
+    names = rules.pseudonyms((judge_id for _e, judge_id, _p in rows),
+                             salt=f"{get_settings().secret_key}:round:{round_.id}")
     # The points as JSON text, decoded in one call: one json.loads per score was a third of
     # the time of a 50,000-score ranking.
     decoded = json.loads("[" + ",".join(text for _e, _j, text in rows) + "]")

@@ -8,6 +8,7 @@ rounded, so independent of the order of the scores), and scores are compared rou
 are equal and go to the tie-break.
 """
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -117,9 +118,17 @@ def _key(value: float) -> float:
     return round(value, TIE_DIGITS) + 0.0
 
 
-def pseudonyms(judge_ids: Iterable[int]) -> dict[int, str]:
-    """G1, G2, … by judge id: the same judge has the same name throughout a round."""
-    return {judge_id: f"G{n}" for n, judge_id in enumerate(sorted(set(judge_ids)), start=1)}
+def pseudonyms(judge_ids: Iterable[int], salt: str = "") -> dict[int, str]:
+    """G1, G2, …: the same judge has the same name throughout a round. Numbered in the order
+    of a keyed hash of ``salt`` (the server's secret and the round) and the id, so that the
+    numbers follow neither the accounts' order nor another round's."""
+    def order(judge_id: int) -> tuple[bytes, int]:
+        digest = hashlib.blake2b(f"{judge_id}".encode(), key=salt.encode()[:64],
+                                 digest_size=16).digest()
+        return (digest if salt else b"", judge_id)
+
+    ordered = sorted(set(judge_ids), key=order)
+    return {judge_id: f"G{n}" for n, judge_id in enumerate(ordered, start=1)}
 
 
 def aggregate(totals: Sequence[float], aggregation: str) -> float:
@@ -411,6 +420,24 @@ def check_quota(levels_in_category: Iterable[str | None], levels_in_award: Itera
     if held + 1 > allowed:
         raise Conflict(N_("The quota for “{level}” is {allowed}: it is full."),
                        level=[LEVEL_LABELS[level]], allowed=allowed)
+
+
+def over_quota(decisions: Iterable[tuple[int, str | None]], *,
+               quotas: dict[int, dict[str, int]], special_quota: int) -> list[tuple[int | None,
+                                                                                  str]]:
+    """The (category id, level) pairs holding more prizes than their quota — (None, "DB")
+    for the award-wide special prize — given every decision as (category id, level)."""
+    held: dict[tuple[int | None, str], int] = defaultdict(int)
+    for category_id, level in decisions:
+        if level is not None:
+            held[(None, level) if level == SPECIAL else (category_id, level)] += 1
+    over = []
+    for (category_id, level), n in held.items():
+        allowed = special_quota if category_id is None else quotas.get(category_id, {}).get(
+            level, 0)
+        if n > allowed:
+            over.append((category_id, level))
+    return sorted(over, key=lambda cl: (cl[0] is not None, cl[0] or 0, LEVELS.index(cl[1])))
 
 
 def needs_reason(proposed: str | None, level: str | None) -> bool:

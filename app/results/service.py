@@ -21,6 +21,7 @@ from app.judging import service as judging
 from app.judging.models import Round, ShortlistEntry
 from app.judging.rules import RoundStatus
 from app.mail import service as mail
+from app.text import visible
 from app.results import queries, rules
 from app.results.models import (
     Allocation,
@@ -155,7 +156,7 @@ def set_prize(session: Session, entry: Entry, data: PrizeIn, *, actor: User,
                        level=[rules.LEVEL_LABELS[prize.level] if prize.level
                               else N_("No prize")])
     reason = audit.clean_reason(data.reason)
-    if rules.needs_reason(prize.proposed_level, level) and not reason:
+    if rules.needs_reason(prize.proposed_level, level) and not visible(reason):
         raise Invalid(N_("Give the reason for departing from the proposal."), field="reason")
     others = session.exec(select(Prize.category_id, Prize.level).where(
         Prize.award_id == award.id, Prize.entry_id != entry.id)).all()
@@ -195,6 +196,17 @@ def check_publishable(session: Session, award: Award) -> None:
                                                   Round.status != RoundStatus.closed)).first()
     if open_round is not None:
         raise Conflict(N_("Round “{name}” is not closed."), name=open_round.name)
+    over = rules.over_quota(
+        ((p.category_id, p.level) for p in queries.prizes_of(session, award.id)),
+        quotas=_quotas(session, award), special_quota=award.special_prize_quota)
+    if over:  # a quota lowered after the prizes were given
+        names = {c.id: c.code for c in session.exec(
+            select(Category).where(Category.award_id == award.id))}
+        raise Conflict(N_("More prizes are given than the quota allows: {levels}. Change the "
+                          "prizes or the quota first."),
+                       levels=", ".join(
+                           f"{names.get(c, '')} {level}".strip() if c is not None else level
+                           for c, level in over))
     round_ = session.get(Round, allocation.round_id)
     unranked = [r.code for rows in queries.ranking(session, round_).values() for r in rows
                 if not r.complete]

@@ -1,14 +1,15 @@
 """The organizer's results console: ranking, calibration, shortlist, prizes, publishing.
 
-The hand-made round (rubric 40/30/30, two judges on every entry, G1 = the first judge):
+The hand-made round (rubric 40/30/30, two judges on every entry; J1 and J2 are the first and
+second judge, shown as G1/G2 in an order keyed by the server's secret — ``_names``):
 
-    entry   G1 points   total   G2 points   total   raw mean   spread
+    entry   J1 points   total   J2 points   total   raw mean   spread
     E1      30 20 20      70    35 25 25      85      77.50      15
     E2      38 28 28      94    20 10 10      40      67.00      54   (both totals far: 54 > 20)
     E3      25 20 15      60    30 20 20      70      65.00      10
 
-Ranking by mean: E1 1st, E2 2nd, E3 3rd. Calibration: G1 totals 70, 94, 60 → mean 74.67,
-SD 14.27 (population), offset ((70-85) + (94-40) + (60-70)) / 3 = +9.67; G2 totals 85, 40,
+Ranking by mean: E1 1st, E2 2nd, E3 3rd. Calibration: J1 totals 70, 94, 60 → mean 74.67,
+SD 14.27 (population), offset ((70-85) + (94-40) + (60-70)) / 3 = +9.67; J2 totals 85, 40,
 70 → mean 65.00, SD 18.71, offset -9.67. Panel: mean 419 / 6 = 69.83, SD 17.32.
 Prizes with the default quota (A 1, B 2, C 3, KK 4): E1 A, E2 B, E3 B.
 """
@@ -87,6 +88,20 @@ def _allocate(session, world, **min_score):
 
 # --- Ranking -------------------------------------------------------------------------------
 
+def _names(session, world) -> tuple[str, str]:
+    """The pseudonyms of the first and the second judge in the round."""
+    from app.results.queries import round_scores
+
+    names = round_scores(session, world.round).judge_names
+    return names[world.judges[0].id], names[world.judges[1].id]
+
+
+def _judges_text(names, totals, mark: str = "") -> str:
+    """The judges' totals as the row shows them: in the order G1, G2."""
+    pairs = sorted(zip(names, totals, strict=True), key=lambda p: int(p[0][1:]))
+    return " ".join(f"{g}: {t}{mark}" for g, t in pairs)
+
+
 def test_ranking_page_shows_the_hand_made_round(client, session):
     world = _world(session)
     _login(client, world.organizer)
@@ -96,13 +111,15 @@ def test_ranking_page_shows_the_hand_made_round(client, session):
     html = response.text
     assert "Cách tính điểm: Trung bình tổng điểm của các giám khảo." in _text(html)
     assert "Tạm thời — vòng chưa kết thúc" not in html
+    names = _names(session, world)
     assert _row(html, e[0].code) == (f"1 {e[0].code} Tác phẩm số 1 77,50 77,50 "
-                                     "G1: 70,00 G2: 85,00 15,00")
+                                     f"{_judges_text(names, ('70,00', '85,00'))} 15,00")
+    far = " ▲ (lệch xa các điểm khác)"
     assert _row(html, e[1].code) == (
-        f"2 {e[1].code} Tác phẩm số 2 67,00 67,00 G1: 94,00 ▲ (lệch xa các điểm khác) "
-        "G2: 40,00 ▲ (lệch xa các điểm khác) 54,00")
+        f"2 {e[1].code} Tác phẩm số 2 67,00 67,00 "
+        f"{_judges_text(names, ('94,00', '40,00'), far)} 54,00")
     assert _row(html, e[2].code) == (f"3 {e[2].code} Tác phẩm số 3 65,00 65,00 "
-                                     "G1: 60,00 G2: 70,00 10,00")
+                                     f"{_judges_text(names, ('60,00', '70,00'))} 10,00")
     assert f'<a href="/admin/entries/{e[0].id}">Tác phẩm số 1</a>' in html
     assert ('<span class="far-mark" aria-hidden="true">▲</span> Tổng điểm của một giám khảo '
             'lệch xa tổng điểm của các giám khảo khác cho cùng tác phẩm') in html
@@ -124,8 +141,9 @@ def test_ranking_in_english_uses_english_numbers(client, session):
     world = _world(session)
     _login(client, world.organizer)
     html = client.get(f"/admin/rounds/{world.round.id}/ranking?lang=en").text
+    totals = _judges_text(_names(session, world), ("70.00", "85.00"))
     assert _row(html, world.entries[0].code) == (
-        f"1 {world.entries[0].code} Tác phẩm số 1 77.50 77.50 G1: 70.00 G2: 85.00 15.00")
+        f"1 {world.entries[0].code} Tác phẩm số 1 77.50 77.50 {totals} 15.00")
     assert "Score: Mean of the judges' totals." in html
 
 
@@ -137,8 +155,9 @@ def test_open_round_shows_a_provisional_ranking_incomplete_entries_last(client, 
     e = world.entries
     assert ('<strong>Tạm thời — vòng chưa kết thúc</strong>: xếp hạng còn thay đổi khi giám '
             'khảo chốt điểm.') in html
+    first = _names(session, world)[0]
     assert _row(html, e[1].code) == (f"— {e[1].code} Tác phẩm số 2 Chưa đủ điểm 1/2 điểm "
-                                     "chính thức 94,00 G1: 94,00 0,00")
+                                     f"chính thức 94,00 {first}: 94,00 0,00")
     assert html.index(e[0].code) < html.index(e[1].code)
     assert "Danh sách vào vòng sau được lập khi vòng chấm đã kết thúc" in html
     assert "/shortlist\"" not in html
@@ -257,14 +276,20 @@ def test_calibration_page_names_judges_and_draws_offsets(client, session):
     html = client.get(f"/admin/rounds/{world.round.id}/calibration").text
     text = _text(html)
     assert "Cả hội đồng: tổng điểm trung bình 69,83, độ lệch chuẩn 17,32." in text
-    assert "G1 · Giám khảo 1 3 74,67 14,27 +9,67" in text
-    assert "G2 · Giám khảo 2 3 65,00 18,71 −9,67" in text
-    assert '<desc id="chart-desc">G1: +9,67; G2: −9,67</desc>' in html
+    one, two = _names(session, world)
+    assert f"{one} · Giám khảo 1 3 74,67 14,27 +9,67" in text
+    assert f"{two} · Giám khảo 2 3 65,00 18,71 −9,67" in text
+    offsets = sorted([(one, "+9,67"), (two, "−9,67")], key=lambda p: int(p[0][1:]))
+    assert (f'<desc id="chart-desc">{offsets[0][0]}: {offsets[0][1]}; '
+            f'{offsets[1][0]}: {offsets[1][1]}</desc>') in html
     assert ('<title id="chart-title">Độ lệch của từng giám khảo so với các giám khảo cùng '
             'chấm, tính bằng điểm</title>') in html
     # Scale ±10 points over 245 units each side of the zero line at x = 305.
-    assert '<rect x="305.0" y="12" width="236.8" height="18" class="lenient"/>' in html
-    assert '<rect x="68.2" y="42" width="236.8" height="18" class="severe"/>' in html
+    # The bars in the order G1, G2 (30 units apart).
+    y = {name: 12 + 30 * n for n, (name, _o) in enumerate(offsets)}
+    assert (f'<rect x="305.0" y="{y[one]}" width="236.8" height="18" class="lenient"/>'
+            in html)
+    assert f'<rect x="68.2" y="{y[two]}" width="236.8" height="18" class="severe"/>' in html
 
 
 def test_calibration_without_scores(client, session):

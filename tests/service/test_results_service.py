@@ -7,13 +7,15 @@ import pytest
 from sqlmodel import select
 
 from app.awards import service as award_service
+from app.awards.models import AwardUpdate
 from app.errors import Conflict, Invalid
 from app.judging import queries as judging_queries
+from app.judging import service as judging_service
 from app.judging.models import ShortlistEntry
 from app.mail.models import Mail
 from app.results import queries, service
 from app.results.models import AllocateIn, Certificate, Prize, PrizeIn, ShortlistIn
-from tests.factories import make_judging, make_round, score_round
+from tests.factories import make_judging, make_round, score_round, seat
 
 
 def now():
@@ -132,3 +134,61 @@ def test_a_stale_second_tab_cannot_overwrite_a_prize(session):
     service.set_prize(session, second, PrizeIn(level="KK", reason="API"),
                       actor=world.organizer, now=now())
     assert session.get(Prize, second.id).level == "KK"
+
+
+def test_an_invisible_reason_is_no_reason(session):
+    world = _scored(session, [(35, 25, 25), (30, 20, 20)])
+    service.allocate(session, world.award, AllocateIn(round_id=world.round.id),
+                     actor=world.organizer, now=now())
+    with pytest.raises(Invalid):
+        service.set_prize(session, world.entries[1], PrizeIn(level="C", reason="\u200b \u2060"),
+                          actor=world.organizer, now=now())
+    assert session.get(Prize, world.entries[1].id).level == "B"
+
+
+def test_a_quota_lowered_after_allocation_blocks_publishing(session):
+    world = _scored(session, [(35, 25, 25), (30, 20, 20)])
+    award_service.update_award(session, world.award, AwardUpdate(special_prize_quota=1),
+                               actor=world.organizer)
+    prizes = service.allocate(session, world.award, AllocateIn(round_id=world.round.id),
+                              actor=world.organizer, now=now())
+    assert {p.entry_id: p.level for p in prizes} == {world.entries[0].id: "DB",
+                                                     world.entries[1].id: "A"}
+    award_service.update_award(session, world.award, AwardUpdate(special_prize_quota=0),
+                               actor=world.organizer)
+    with pytest.raises(Conflict) as refused:
+        award_service.change_status(session, world.award, "published", actor=world.organizer)
+    assert refused.value.params["levels"] == "DB"
+    assert world.award.status == "judging"
+
+
+def test_after_publishing_the_printed_facts_are_frozen(session):
+    world = _scored(session, [(35, 25, 25)])
+    service.allocate(session, world.award, AllocateIn(round_id=world.round.id),
+                     actor=world.organizer, now=now())
+    award_service.change_status(session, world.award, "published", actor=world.organizer)
+    with pytest.raises(Conflict):
+        award_service.update_award(session, world.award, AwardUpdate(title="Tên khác"),
+                                   actor=world.organizer)
+    award_service.update_award(session, world.award, AwardUpdate(rules="## Thể lệ mới"),
+                               actor=world.organizer)
+    assert world.award.rules == "## Thể lệ mới"
+
+
+def test_a_round_whose_shortlist_shrank_after_assignment_does_not_start(session):
+    world = _scored(session, [(35, 25, 25), (30, 20, 20), (20, 20, 20)])
+    service.shortlist(session, world.round, ShortlistIn(top_n=3), actor=world.organizer,
+                      now=now())
+    final = make_round(session, world.award, organizer=world.organizer, name="Vòng chung khảo",
+                       source_round_id=world.round.id)
+    for judge in world.judges:
+        seat(session, final, judge, [world.category], organizer=world.organizer)
+    judging_service.assign_round(session, final, actor=world.organizer, now=now())
+    service.shortlist(session, world.round, ShortlistIn(top_n=1), actor=world.organizer,
+                      now=now())
+    with pytest.raises(Conflict) as refused:
+        judging_service.move_round(session, final, "start", actor=world.organizer, now=now())
+    assert refused.value.message.startswith("The entries of this round changed")
+    judging_service.assign_round(session, final, actor=world.organizer, now=now())
+    judging_service.move_round(session, final, "start", actor=world.organizer, now=now())
+    assert final.status == "scoring"

@@ -633,3 +633,12 @@ def test_the_proposal_keeps_the_quotas_and_the_rank_order(case):
                     assert order[proposal[r.entry_id]] <= order[proposal[o.entry_id]]
                 if r.rank == o.rank:
                     assert proposal[r.entry_id] == proposal[o.entry_id]
+
+
+def test_salted_pseudonyms_follow_neither_the_ids_nor_another_round():
+    ids = list(range(1, 21))
+    one, two = pseudonyms(ids, salt="bi-mat:round:1"), pseudonyms(ids, salt="bi-mat:round:2")
+    assert sorted(one.values(), key=lambda g: int(g[1:])) == [f"G{n}" for n in range(1, 21)]
+    assert one == pseudonyms(list(reversed(ids)), salt="bi-mat:round:1")
+    assert one != pseudonyms(ids)  # not the order of the accounts
+    assert one != two

@@ -23,6 +23,9 @@ PUBLIC_API = {
     ("POST", "/api/v1/auth/password-reset"),
     ("POST", "/api/v1/auth/password-reset/confirm"),
     ("POST", "/api/v1/users/invitations/accept"),
+    # Published results and certificate checks (unpublished results: 404 but to organizers).
+    ("GET", "/api/v1/awards/{award_id}/results"),
+    ("GET", "/api/v1/certificates/{token}"),
 }
 PUBLIC_PAGES = {
     ("GET", "/"), ("GET", "/register"), ("POST", "/register"), ("GET", "/login"),

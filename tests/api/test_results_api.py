@@ -46,9 +46,10 @@ HAND = [
 ]
 
 
-def _hand_world(session, client, *, entries=4, special=0):
+def hand_round(session, *, entries=4, special=0) -> SimpleNamespace:
     """The first ``entries`` rows of HAND scored by two judges in a closed round (one
-    category, quota A 1, B 2, C 3, KK 4); callers' headers by role."""
+    category, quota A 1, B 2, C 3, KK 4; ``special`` special prizes): make_judging's
+    namespace with ``e`` (the entries) and ``author`` (the first entry's submitter)."""
     w = make_judging(session, entries=entries, judges=2, judges_per_entry=2,
                      entry_fields={"co_authors": [CO_AUTHOR]})
     if special:
@@ -59,10 +60,15 @@ def _hand_world(session, client, *, entries=4, special=0):
     score_round(session, w.round, lambda entry, judge: HAND[index[entry.id]][order[judge.id]],
                 organizer=w.organizer)
     author = session.get(User, w.entries[0].submitter_id)
-    w = SimpleNamespace(**vars(w), author=author, e=w.entries)
+    return SimpleNamespace(**vars(w), author=author, e=w.entries)
+
+
+def _hand_world(session, client, *, entries=4, special=0):
+    """hand_round with the callers' headers by role."""
+    w = hand_round(session, entries=entries, special=special)
     w.headers = {
         "anonymous": {},
-        "journalist": api_headers(client, author),
+        "journalist": api_headers(client, w.author),
         "judge": api_headers(client, w.judges[0]),
         "other_judge": api_headers(client, w.judges[1]),
         "organizer": api_headers(client, w.organizer),

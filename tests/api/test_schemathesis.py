@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts import invitations
 from app.accounts import service as accounts
@@ -38,6 +38,7 @@ from app.accounts.models import InvitationCreate, User
 from app.accounts.rules import Role
 from app.config import get_settings
 from app.db import make_engine
+from app.results.models import Certificate
 from app.samples import pdf, png
 from tests.conftest import fresh_database_url
 from tests.factories import make_award, make_entry, make_user
@@ -110,11 +111,16 @@ def _seed(session: Session) -> dict:
     invitation = invitations.invite(
         session, InvitationCreate(email="gk-moi@example.vn", full_name="Giám Khảo Mới",
                                   role=Role.judge), actor=organizer, now=datetime.now(UTC))
+    # A published award (its results public) with a certificate to verify.
+    published = make_award(session, organizer=organizer, status="published")
+    certificate = session.exec(select(Certificate).where(
+        Certificate.award_id == published.id)).one()
     return {
         "users": {Role.organizer: organizer.id, Role.judge: judge.id, Role.journalist: author.id},
         "path_parameters": {
             "category_id": [category_id],
-            "award_id": [award.id, judging["award_id"]],
+            "award_id": [award.id, judging["award_id"], published.id],
+            "token": [certificate.token],
             "entry_id": [entry.id for entry in entries] + judging["entry_ids"],
             "file_id": [file_id for _, file_id in files] + judging["file_ids"],
             "round_id": judging["round_ids"],

@@ -62,6 +62,8 @@ def _not_a_bool(value):
 
 
 Number = Annotated[float, BeforeValidator(_not_a_bool)]
+# JSON true is not 1 either (pydantic's lax mode would take it for one).
+Count = Annotated[int, BeforeValidator(_not_a_bool)]
 Level = Literal["DB", "A", "B", "C", "KK"]
 
 
@@ -88,10 +90,10 @@ class RankingRow(BaseModel):
 
 
 class ShortlistIn(BaseModel):
-    top_n: int | None = Field(default=None, ge=1, le=100_000)
+    top_n: Count | None = Field(default=None, ge=1, le=100_000)
     min_score: Number | None = Field(default=None, ge=0, le=1_000_000)
     # One category only; without it, every category of the round.
-    category_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    category_id: Count | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class ShortlistResult(BaseModel):
@@ -99,7 +101,7 @@ class ShortlistResult(BaseModel):
 
 
 class AllocateIn(BaseModel):
-    round_id: int = Field(ge=1, le=MAX_ID)
+    round_id: Count = Field(ge=1, le=MAX_ID)
     min_score: dict[Annotated[str, Field(max_length=4)],
                     Annotated[Number, Field(ge=0, le=1_000_000)]] = Field(
         default_factory=dict, max_length=5)

@@ -1,8 +1,9 @@
 """Changing results: the shortlist of a closed round, the prize allocation and each entry's
 decision, and publishing (the checks before, certificates and authors' mails after).
 
-Every change holds the award's row lock (PostgreSQL), taken first: two organizers changing
-prizes, or a change racing the publication, never interleave.
+Every change holds the award's row lock (PostgreSQL): two organizers changing prizes, or a
+change racing the publication, never interleave. A shortlist also holds its round's lock,
+taken before the award's (judging's order).
 """
 
 import secrets
@@ -52,9 +53,11 @@ def shortlist(session: Session, round_: Round, data: ShortlistIn, *, actor: User
     scoring at least ``min_score``, on to the next round; replaces the round's shortlist
     (of ``category_id`` only, when given). Refused while the round is open and once a round
     judging this shortlist has started."""
+    # The round's lock before the award's, as judging takes them (a round's start holds
+    # its round and then reads the award under a lock): the other order deadlocks.
+    judging.lock_round(session, round_)
     award = awards.lock_award(session, session.get(Award, round_.award_id))
     _require_unpublished(award)
-    judging.lock_round(session, round_)
     _require_closed(round_)
     rules.check_shortlist_rule(data.top_n, data.min_score)
     later = session.exec(select(Round).where(Round.source_round_id == round_.id,

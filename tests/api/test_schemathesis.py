@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts import invitations
 from app.accounts import service as accounts
@@ -38,6 +38,7 @@ from app.accounts.models import InvitationCreate, User
 from app.accounts.rules import Role
 from app.config import get_settings
 from app.db import make_engine
+from app.results.models import Certificate
 from app.samples import pdf, png
 from tests.conftest import fresh_database_url
 from tests.factories import make_award, make_entry, make_user
@@ -107,11 +108,8 @@ def _seed(session: Session) -> dict:
                                                           status="failed", attempts=1,
                                                           last_error="550 No such user")]
     judging = _seed_judging(session, organizer=organizer, judge=judge, author=author)
+    # A published award (its results public) with a certificate to verify.
     published = make_award(session, organizer=organizer, status="published")
-    from sqlmodel import select
-
-    from app.results.models import Certificate
-
     tokens = [c.token for c in session.exec(select(Certificate)).all()]
     invitation = invitations.invite(
         session, InvitationCreate(email="gk-moi@example.vn", full_name="Giám Khảo Mới",

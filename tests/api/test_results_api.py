@@ -60,7 +60,13 @@ def hand_round(session, *, entries=4, special=0) -> SimpleNamespace:
     score_round(session, w.round, lambda entry, judge: HAND[index[entry.id]][order[judge.id]],
                 organizer=w.organizer)
     author = session.get(User, w.entries[0].submitter_id)
-    return SimpleNamespace(**vars(w), author=author, e=w.entries)
+    # HAND's columns are the judges by id; the API names them in a keyed order of its own.
+    from app.results.queries import round_scores
+
+    names = round_scores(session, w.round).judge_names
+    pseudo = {f"G{n}": names[j.id]
+              for n, j in enumerate(sorted(w.judges, key=lambda j: j.id), start=1)}
+    return SimpleNamespace(**vars(w), author=author, e=w.entries, pseudo=pseudo)
 
 
 def _hand_world(session, client, *, entries=4, special=0):
@@ -122,6 +128,19 @@ MATRIX = {
         None, (404, 404, 404, 404, 200), (200, 200, 200, 200, 200)),
     ("GET", "/certificates/{token}"): (
         None, (404, 404, 404, 404, 404), (200, 200, 200, 200, 200)),
+    # The files: the organizer's alone before publishing, then everyone's.
+    ("GET", "/awards/{award_id}/results.csv"): (
+        None, (404, 404, 404, 404, 200), (200, 200, 200, 200, 200)),
+    ("GET", "/awards/{award_id}/results.xlsx"): (
+        None, (404, 404, 404, 404, 200), (200, 200, 200, 200, 200)),
+    ("GET", "/awards/{award_id}/results.pdf"): (
+        None, (404, 404, 404, 404, 200), (200, 200, 200, 200, 200)),
+    ("GET", "/awards/{award_id}/scores.csv"): (
+        None, (404, 404, 404, 404, 200), (200, 200, 200, 200, 200)),
+    # An awarded entry's certificate: its authors and organizers, once published (the
+    # journalist here is not among the authors of this entry).
+    ("GET", "/entries/{entry_id}/certificate"): (
+        None, (401, 404, 404, 404, 404), (401, 404, 404, 404, 200)),
 }
 
 NOT_SIGNED_IN = {"detail": "Vui lòng đăng nhập."}
@@ -173,7 +192,7 @@ def test_every_route_answers_each_caller_as_the_contract_says(client, session, m
         elif response.status_code == 403:
             assert response.json() == NOT_ALLOWED
         elif response.status_code == 404:
-            assert response.json() == (NO_CERTIFICATE if "certificates" in path
+            assert response.json() == (NO_CERTIFICATE if "certificate" in path
                                        else NOT_PUBLISHED)
         elif response.status_code == 409:
             assert response.json() == PUBLISHED
@@ -208,8 +227,11 @@ def test_ids_that_are_not_numbers_are_422(client, hand):
 
 # --- Exact answers for the hand-scored round -----------------------------------------------
 
-def _judges(*pairs):
-    return [{"judge": j, "total": t, "far": f} for j, t, f in pairs]
+def _judges(w, *pairs):
+    """The judges' totals of a row, HAND's column names turned into the API's pseudonyms
+    (and in their order)."""
+    return sorted(({"judge": w.pseudo[j], "total": t, "far": f} for j, t, f in pairs),
+                  key=lambda d: d["judge"])
 
 
 def _ranking_rows(w):
@@ -218,25 +240,25 @@ def _ranking_rows(w):
     rows = [
         {**row, "rank": 1, "entry_id": e[1].id, "code": e[1].code, "title": "Tác phẩm số 2",
          "score": 88.0, "raw_mean": 88.0,
-         "judges": _judges(("G1", 90.0, False), ("G2", 86.0, False)), "spread": 4.0,
+         "judges": _judges(w, ("G1", 90.0, False), ("G2", 86.0, False)), "spread": 4.0,
          "criterion_means": [37.0, 27.0, 24.0]},
         {**row, "rank": 2, "entry_id": e[0].id, "code": e[0].code, "title": "Tác phẩm số 1",
          "score": 65.0, "raw_mean": 65.0,
-         "judges": _judges(("G1", 50.0, True), ("G2", 80.0, True)), "spread": 30.0,
+         "judges": _judges(w, ("G1", 50.0, True), ("G2", 80.0, True)), "spread": 30.0,
          "criterion_means": [27.0, 19.5, 18.5]},
         {**row, "rank": 2, "entry_id": e[2].id, "code": e[2].code, "title": "Tác phẩm số 3",
          "score": 65.0, "raw_mean": 65.0,
-         "judges": _judges(("G1", 65.0, False), ("G2", 65.0, False)), "spread": 0.0,
+         "judges": _judges(w, ("G1", 65.0, False), ("G2", 65.0, False)), "spread": 0.0,
          "criterion_means": [27.0, 19.5, 18.5]},
         {**row, "rank": 4, "entry_id": e[3].id, "code": e[3].code, "title": "Tác phẩm số 4",
          "score": 30.0, "raw_mean": 30.0,
-         "judges": _judges(("G1", 30.0, False), ("G2", 30.0, False)), "spread": 0.0,
+         "judges": _judges(w, ("G1", 30.0, False), ("G2", 30.0, False)), "spread": 0.0,
          "criterion_means": [10.0, 10.0, 10.0]},
     ]
     if len(e) == 5:
         rows.append({**row, "rank": None, "entry_id": e[4].id, "code": e[4].code,
                      "title": "Tác phẩm số 5", "score": None, "raw_mean": 40.0,
-                     "judges": _judges(("G1", 40.0, False)), "spread": 0.0,
+                     "judges": _judges(w, ("G1", 40.0, False)), "spread": 0.0,
                      "criterion_means": [20.0, 10.0, 10.0], "finals": 1,
                      "complete": False})
     return rows
@@ -367,15 +389,18 @@ def test_results_and_certificate_after_publishing(client, session):
     assert set(tokens) == {x.id for x in e}
     authors = "Nguyễn Văn An, Lê Văn Cường (Hoàng Sa)"
 
-    def won(i, level, score):
+    def won(i, level, score, links):
         return {"level": level, "entry_id": e[i].id, "code": e[i].code,
                 "title": f"Tác phẩm số {i + 1}", "authors": authors, "outlet": "Báo Ninh Thuận",
                 "score": score,
-                "certificate_url": f"{BASE}/certificates/{tokens[e[i].id]}"}
+                "certificate_url": f"{BASE}/certificates/{tokens[e[i].id]}" if links else None}
 
-    expected = [{"category_id": w.category.id, "category": "Thể loại 1", "prizes": [
-        won(1, "DB", 88.0), won(0, "B", 65.0), won(2, "B", 65.0), won(3, "KK", 30.0)]}]
     for role in ROLES:
+        # The certificate links (their token is the secret) for the organizer only.
+        links = role == "organizer"
+        expected = [{"category_id": w.category.id, "category": "Thể loại 1", "prizes": [
+            won(1, "DB", 88.0, links), won(0, "B", 65.0, links), won(2, "B", 65.0, links),
+            won(3, "KK", 30.0, links)]}]
         response = client.get(f"/api/v1/awards/{w.award.id}/results", headers=w.headers[role])
         assert (response.status_code, response.headers["X-Total-Count"], response.json()) == (
             200, "1", expected), role

@@ -170,9 +170,10 @@ def _demo(args) -> None:
         print("Demo accounts, if this database holds the demo (password for all: "
               f"{DEMO_PASSWORD}):")
     else:
-        print(f"Demo awards loaded: /awards/{created['award']} (open for entries) and "
+        print(f"Demo awards loaded: /awards/{created['award']} (open for entries), "
               f"/awards/{created['judging_award']} (in judging, its preliminary round "
-              "scoring: sign in as a judge to score).")
+              "scoring: sign in as a judge to score) and "
+              f"/awards/{created['published_award']}/results (published).")
         print(f"Accounts (password for all: {DEMO_PASSWORD}):")
     for role, email, *_ in ACCOUNTS:
         print(f"  {role:<11} {email}")

@@ -8,27 +8,12 @@ from sqlmodel import Session, col, func, select
 
 from app.audit.models import AuditEntry
 from app.awards import service as award_service
-from app.db import make_engine
 from app.judging import queries
 from app.judging.models import Assignment, Round, Score, ScoreChange
 from tests.factories import make_award, make_entry, make_judging, make_round, make_user, seat
-from tests.live import live_server
 from tests.live_server.test_races import _parallel, _statuses, _token
 
 PARALLEL = 4
-
-
-@pytest.fixture(scope="module")
-def server():
-    with live_server("judging_races") as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    engine = make_engine(server.database_url)
-    yield engine
-    engine.dispose()
 
 
 def _world(db, **kwargs):

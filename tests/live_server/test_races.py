@@ -8,26 +8,11 @@ import pytest
 from sqlmodel import Session, func, select
 
 from app.awards.models import Category
-from app.db import make_engine
 from app.entries.models import Entry, EntryFile
 from app.samples import pdf
 from tests.factories import PASSWORD, make_award, make_entry, make_user
-from tests.live import live_server
 
 PARALLEL = 4
-
-
-@pytest.fixture(scope="module")
-def server():
-    with live_server("races") as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    engine = make_engine(server.database_url)
-    yield engine
-    engine.dispose()
 
 
 def _token(server, email: str) -> dict[str, str]:

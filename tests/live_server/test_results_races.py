@@ -12,7 +12,6 @@ from sqlmodel import Session, col, func, select
 
 from app.audit.models import AuditEntry
 from app.awards.models import Award
-from app.db import make_engine
 from app.judging import service as judging
 from app.judging.models import Round, ShortlistEntry
 from app.mail.models import Mail
@@ -20,24 +19,10 @@ from app.results import service as results
 from app.results.models import AllocateIn, Certificate, Prize, PrizeIn, ShortlistIn
 from tests.api.test_results_api import hand_round
 from tests.factories import make_judging, make_round, seat
-from tests.live import live_server
 from tests.live_server.test_races import _parallel, _statuses, _token
 
 PUBLISHED = {"detail": "Kết quả đã công bố: không thể thay đổi giải nữa."}
 ATTEMPTS = 5
-
-
-@pytest.fixture(scope="module")
-def server():
-    with live_server("results_races") as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    engine = make_engine(server.database_url)
-    yield engine
-    engine.dispose()
 
 
 def _now():

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.accounts import service as accounts
 from app.accounts.models import User
 from app.awards import service as awards
-from app.awards.models import Award
 from app.awards.rules import AwardStatus
 from app.deps import FormDep, Id, Now, OptionalId, PageOrganizer, SessionDep, page_csrf
-from app.entries.models import Entry, EntryAuthor
 from app.errors import N_, DomainError, Invalid
 from app.i18n import format_number, gettext
 from app.judging import queries as judging
@@ -242,25 +240,6 @@ def _prize_sections(session, award) -> list[dict]:
     return sections
 
 
-def author_addresses(session, award: Award) -> set[str]:
-    """The addresses the publishing mail goes to (as results.service._mail_outcomes picks
-    them): each accepted entry's submitter, and its co-authors with an address."""
-    entries = session.exec(select(Entry.id, Entry.submitter_id).where(
-        Entry.award_id == award.id, Entry.status == "accepted")).all()
-    if not entries:
-        return set()
-    submitters = {submitter for _id, submitter in entries}
-    addresses = {email.lower() for email in session.exec(
-        select(User.email).where(col(User.id).in_(submitters))).all()}
-    submitter_of = dict(entries)
-    for entry_id, email, user_id in session.exec(
-            select(EntryAuthor.entry_id, EntryAuthor.email, EntryAuthor.user_id).where(
-                col(EntryAuthor.entry_id).in_(list(submitter_of)))).all():
-        if email and user_id != submitter_of[entry_id]:
-            addresses.add(email.lower())
-    return addresses
-
-
 def _prizes_page(request, session, award, *, status_code: int = 200, **extra):
     allocation = queries.allocation_of(session, award.id)
     sections = _prize_sections(session, award)
@@ -364,7 +343,7 @@ def _publish_page(request, session, award, *, status_code: int = 200, error=None
     return render(request, "console/results/publish.html", {
         "award": award, "error": error, "blocker": blocker, "reason": reason,
         "awarded": sum(1 for p in prizes if p.level is not None),
-        "authors": len(author_addresses(session, award)),
+        "authors": len(service.outcome_recipients(session, award)),
     }, status_code=status_code)
 
 

@@ -24,9 +24,9 @@ from app.deps import (
 from app.entries.uploads import content_disposition
 from app.i18n import gettext
 from app.judging import queries as judging
-from app.mail import service as mail
 from app.openapi import errors, paged
 from app.results import exports, queries, rules, service
+from app.results.outcomes import certificate_url
 from app.results.models import (
     AllocateIn,
     CategoryResults,
@@ -123,7 +123,7 @@ def category_results(session, award, viewer) -> list[CategoryResults]:
         category_id=category.id, category=category.name,
         prizes=[ResultPrize(level=w.level, entry_id=w.entry_id, code=w.code, title=w.title,
                             authors=w.authors, outlet=w.outlet, score=w.score,
-                            certificate_url=(mail.link(f"/certificates/{w.certificate_token}")
+                            certificate_url=(certificate_url(w.certificate_token)
                                              if w.certificate_token and organizer else None))
                 for w in winners])
         for category, winners in queries.winners(session, award)]
@@ -156,7 +156,7 @@ def certificate_public(session, cert) -> CertificatePublic:
         level_label=gettext(rules.LEVEL_LABELS[cert.level]), code=entry.code or "",
         title=entry.title, authors=queries.authors_text(entry.authors),
         category=category.name, outlet=entry.outlet, issued_at=cert.issued_at,
-        url=mail.link(f"/certificates/{cert.token}"))
+        url=certificate_url(cert.token))
 
 
 # --- Files ---------------------------------------------------------------------------------

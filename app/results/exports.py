@@ -41,6 +41,7 @@ from app.judging.models import Round
 from app.mail import service as mail
 from app.results import documents, queries, rules
 from app.results.models import Certificate
+from app.results.outcomes import certificate_url
 from app.storage import get_storage, storage_error
 from app.text import nfc
 
@@ -284,7 +285,7 @@ def draw_certificate(session: Session, certificate: Certificate) -> bytes:
                   code=entry.code or "", authors=queries.authors_text(entry.authors),
                   category=category.name, outlet=entry.outlet,
                   issued_on=_local_date(certificate.issued_at, award.timezone))
-    url = mail.link(f"/certificates/{certificate.token}")
+    url = certificate_url(certificate.token)
     return drawable(lambda clean: documents.certificate_pdf(
         **{k: clean(v) for k, v in fields.items()}, verify_url=url,
         labels={k: clean(v) for k, v in labels.items()}))

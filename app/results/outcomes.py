@@ -1,8 +1,8 @@
 """Authors' outcomes, for the views of their entries (pages and API answers).
 
-The same rule as ``queries.outcome_of`` — nothing before the award is published, nothing for
-an entry that was never judged (not ``accepted``) — computed for a whole list at once: three
-queries whatever the number of entries.
+Nothing before the award is published, nothing for an entry that was never judged (not
+``accepted``); computed for a whole list at once: three queries whatever the number of
+entries.
 """
 
 from collections.abc import Iterable
@@ -31,6 +31,11 @@ def certificate_path(token: str) -> str:
     return f"/certificates/{token}"
 
 
+def certificate_url(token: str) -> str:
+    """The certificate's verification address, as printed and mailed."""
+    return link(certificate_path(token))
+
+
 def outcomes_for(session: Session, entries: Iterable[Entry]) -> dict[int, EntryOutcome]:
     """{entry id: outcome} for the entries whose award is published and that were judged;
     the others are absent (their outcome is sealed or there is none)."""
@@ -57,7 +62,7 @@ def outcomes_for(session: Session, entries: Iterable[Entry]) -> dict[int, EntryO
             token = tokens.get(entry_id)
             outcomes[entry_id] = EntryOutcome(
                 status="awarded", level=level,
-                certificate_url=link(certificate_path(token)) if token else None)
+                certificate_url=certificate_url(token) if token else None)
     return outcomes
 
 

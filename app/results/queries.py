@@ -247,22 +247,6 @@ def winners(session: Session, award: Award) -> list[tuple[Category, list[Winner]
             for c in categories]
 
 
-def outcome_of(session: Session, entry: Entry) -> dict | None:
-    """An author's outcome, once the award is published: ``{"status": "awarded", "level",
-    "certificate_token"}`` or ``{"status": "not_awarded"}``; None before publishing (or for an
-    entry that was never judged: not accepted)."""
-    award = session.get(Award, entry.award_id)
-    if award is None or award.status != AwardStatus.published or entry.status != "accepted":
-        return None
-    prize = session.get(Prize, entry.id)
-    if prize is None or prize.level is None:
-        return {"status": "not_awarded", "level": None, "certificate_token": None}
-    certificate = session.exec(select(Certificate)
-                               .where(Certificate.entry_id == entry.id)).first()
-    return {"status": "awarded", "level": prize.level,
-            "certificate_token": certificate.token if certificate else None}
-
-
 def certificate_by_token(session: Session, token: str) -> Certificate:
     if not token or len(token) > 64:
         raise NotFound(N_("No such certificate."))

@@ -7,6 +7,7 @@ taken before the award's (judging's order).
 """
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
@@ -24,6 +25,7 @@ from app.judging.rules import RoundStatus
 from app.mail import service as mail
 from app.text import visible
 from app.results import queries, rules
+from app.results.outcomes import outcomes_for
 from app.results.models import (
     Allocation,
     AllocateIn,
@@ -233,54 +235,66 @@ def after_publish(session: Session, award: Award, *, now: datetime) -> None:
             session.add(Certificate(entry_id=prize.entry_id, award_id=award.id,
                                     token=new_token(), level=prize.level, issued_at=now))
     session.flush()
-    _mail_outcomes(session, award, prizes, now=now)
+    _mail_outcomes(session, award, now=now)
 
 
-def _mail_outcomes(session: Session, award: Award, prizes: dict[int, Prize], *,
-                   now: datetime) -> None:
-    tokens = {c.entry_id: c.token for c in session.exec(
-        select(Certificate).where(Certificate.award_id == award.id))}
+@dataclass
+class Recipient:
+    """An address the publishing mail goes to: its account (None for a co-author without
+    one) and its entries, in code order."""
+    account: User | None
+    entries: list[Entry] = field(default_factory=list)
+
+
+def outcome_recipients(session: Session, award: Award) -> dict[str, Recipient]:
+    """Every author address of the award's judged entries, once (lower-cased): each entry's
+    submitter, and its co-authors with an address (in the account's language where the
+    address belongs to one)."""
     entries = session.exec(select(Entry).where(Entry.award_id == award.id,
                                                Entry.status == "accepted")
                            .order_by(Entry.code)).all()
-    # Each address once, with all of its entries: the submitter's account, and co-authors'
-    # addresses (in the account's language where the address has one).
-    outcomes: dict[str, list[dict]] = {}
-    owner: dict[str, User | None] = {}
-    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(
-        {e.submitter_id for e in entries} or {-1})))}
     authors = session.exec(select(EntryAuthor).where(col(EntryAuthor.entry_id).in_(
         [e.id for e in entries] or [-1]))).all()
+    account_ids = {e.submitter_id for e in entries} | {a.user_id for a in authors if a.user_id}
+    accounts = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(
+        account_ids or {-1})))}
     by_entry: dict[int, list[EntryAuthor]] = {}
     for a in authors:
         by_entry.setdefault(a.entry_id, []).append(a)
-    results_url = mail.link(f"/awards/{award.slug}/results")
+    recipients: dict[str, Recipient] = {}
     for entry in entries:
-        prize = prizes.get(entry.id)
-        level = prize.level if prize else None
-        line = {"code": entry.code, "title": entry.title, "level": level,
-                "level_label": rules.LEVEL_LABELS[level] if level else None,
-                "certificate_url": (mail.link(f"/certificates/{tokens[entry.id]}")
-                                    if entry.id in tokens else None)}
-        submitter = users.get(entry.submitter_id)
         addresses: list[tuple[str, User | None]] = []
+        submitter = accounts.get(entry.submitter_id)
         if submitter is not None:
             addresses.append((submitter.email.lower(), submitter))
         for a in by_entry.get(entry.id, []):
             if a.email and a.user_id != entry.submitter_id:
-                account = session.get(User, a.user_id) if a.user_id else None
-                addresses.append((a.email.lower(), account))
+                addresses.append((a.email.lower(), accounts.get(a.user_id)))
         for address, account in addresses:
-            if line not in outcomes.setdefault(address, []):
-                outcomes[address].append(line)
-            owner.setdefault(address, account)
-    for address, lines in outcomes.items():
-        account = owner[address]
+            recipient = recipients.setdefault(address, Recipient(account))
+            if entry not in recipient.entries:
+                recipient.entries.append(entry)
+    return recipients
+
+
+def _mail_outcomes(session: Session, award: Award, *, now: datetime) -> None:
+    recipients = outcome_recipients(session, award)
+    outcomes = outcomes_for(session, {e.id: e for r in recipients.values()
+                                      for e in r.entries}.values())
+    results_url = mail.link(f"/awards/{award.slug}/results")
+    for address, recipient in recipients.items():
+        lines = []
+        for entry in recipient.entries:
+            outcome = outcomes[entry.id]
+            lines.append({"code": entry.code, "title": entry.title, "level": outcome.level,
+                          "level_label": rules.LEVEL_LABELS[outcome.level]
+                          if outcome.level else None,
+                          "certificate_url": outcome.certificate_url})
         context = {"award": award, "award_title": award.title, "entries": lines,
                    "results_url": results_url}
-        if account is not None:
-            mail.queue_for_user(session, account, template="results_published", now=now,
-                                award_id=award.id, context=context, to=address)
+        if recipient.account is not None:
+            mail.queue_for_user(session, recipient.account, template="results_published",
+                                now=now, award_id=award.id, context=context, to=address)
         else:
             mail.queue(session, to=address, template="results_published", now=now,
                        award_id=award.id, context={"user": None, **context}, lang="vi")

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import i18n
+from app import i18n, zones
 from app.accounts.rules import ROLE_LABELS
 from app.awards.rules import KIND_LABELS, PRIZE_LABELS, PRIZE_LEVELS, STATUS_LABELS
 from app.config import get_settings
@@ -120,6 +120,7 @@ templates.env.filters["datetime"] = _format_datetime
 templates.env.filters["date"] = _format_date
 templates.env.filters["filesize"] = _filesize
 templates.env.filters["kind_label"] = _kind_label
+templates.env.filters["zone"] = zones.label
 templates.env.globals.update(
     LANGUAGES=i18n.LANGUAGES,
     ROLE_LABELS=ROLE_LABELS,

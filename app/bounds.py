@@ -37,7 +37,7 @@ MIN_YEAR, MAX_YEAR = 1900, 2200
 
 def _in_calendar(value):
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+        raise ValueError("Must be between the years 1900 and 2200.")  # MIN_YEAR, MAX_YEAR
     return value
 
 

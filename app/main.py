@@ -17,7 +17,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import i18n
+from app import i18n, validation
 from app.accounts import api as accounts_api
 from app.accounts import pages as accounts_pages
 from app.audit import api as audit_api
@@ -114,9 +114,12 @@ def _echo(value):
 async def validation_error_handler(request: Request, exc: RequestValidationError):
     if _is_api(request):
         errors = [{**e, "input": _echo(e["input"])} if "input" in e else e
-                  for e in exc.errors()]
+                  for e in validation.readable(exc.errors())]
         return await request_validation_exception_handler(
             request, RequestValidationError(errors, body=None))
+    if all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+        # /entries/abc on a page: an address that names nothing is a missing page.
+        return await error_page(request, i18n.gettext(HTTP_MESSAGES[404]), 404)
     return await error_page(request, i18n.gettext(N_("The request could not be handled.")), 422)
 
 

@@ -137,7 +137,7 @@ class ShortlistEntry(SQLModel, table=True):
 def _not_a_bool(value):
     """JSON ``true`` is not one point: a float field would take it as 1.0."""
     if isinstance(value, bool):
-        raise ValueError("a number is expected, not true or false")
+        raise ValueError("A number is expected, not true or false.")
     return value
 
 

@@ -57,7 +57,7 @@ class Certificate(SQLModel, table=True):
 
 def _not_a_bool(value):
     if isinstance(value, bool):
-        raise ValueError("a number is expected, not true or false")
+        raise ValueError("A number is expected, not true or false.")
     return value
 
 

@@ -236,3 +236,20 @@ def test_a_422_repeating_a_non_finite_or_huge_input_is_still_json(client, body):
     echoed = [e.get("input") for e in response.json()["detail"]]
     assert all(e is None or len(str(e)) <= 201 for e in echoed)
     assert len(response.content) < 2000
+
+
+def test_field_errors_are_sentences_in_the_callers_language(client, organizer):
+    _, headers = organizer
+    body = _award_body(year=2026.5, max_entries_per_author=2_000_000)
+    del body["title"]
+    response = client.post("/api/v1/awards", headers=headers, json=body)
+    assert response.status_code == 422
+    assert {tuple(e["loc"]): e["msg"] for e in response.json()["detail"]} == {
+        ("body", "title"): "Trường này là bắt buộc.",
+        ("body", "year"): "Phải là số nguyên.",
+        ("body", "max_entries_per_author"): "Phải nhỏ hơn hoặc bằng 1000000.",
+    }
+    english = client.post("/api/v1/awards", headers={**headers, "Accept-Language": "en"},
+                          json=_award_body(published_from="0001-01-01"))
+    assert [e["msg"] for e in english.json()["detail"]] == [
+        "Must be between the years 1900 and 2200."]

@@ -72,3 +72,9 @@ def test_error_page_in_english_on_request(client, journalist):
     response = client.get("/admin/")
     assert response.status_code == 403
     assert "You do not have permission to do this." in response.text
+
+
+@pytest.mark.parametrize("path", ["/entries/abc", "/entries/-1", "/entries/99999999999",
+                                  "/entries/1.5"])
+def test_an_address_that_names_nothing_is_a_missing_page(client, journalist, path):
+    _assert_error_page(client.get(path), 404, "Trang này không tồn tại.")

@@ -667,8 +667,8 @@ def test_odd_addresses_get_a_page_never_a_server_error(client, session):
     for path, status in (("/judge" + junk, 200), (f"/judge/rounds/{world.round.id}{junk}", 200),
                          (_page(world, entry_id) + "?saved=abc&prev=2147483647", 200),
                          (_page(world, entry_id) + "?prev=abc", 422),
-                         ("/judge/rounds/abc", 422), ("/judge/rounds/-1/entries/1", 422),
-                         (f"/judge/rounds/{world.round.id}/entries/99999999999", 422)):
+                         ("/judge/rounds/abc", 404), ("/judge/rounds/-1/entries/1", 404),
+                         (f"/judge/rounds/{world.round.id}/entries/99999999999", 404)):
         response = client.get(path)
         assert response.status_code == status, path
         assert "<h1>" in response.text

@@ -48,7 +48,12 @@ logger = logging.getLogger("giaibao")
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(API_PREFIX)
+    """The API, or a page's script asking for JSON (the scoring autosave, the upload widget):
+    their refusals are ``{"detail": …}`` the script can show, never an HTML page."""
+    if request.url.path.startswith(API_PREFIX):
+        return True
+    accept = request.headers.get("accept", "")
+    return accept.startswith("application/json") and "text/html" not in accept
 
 
 async def error_page(request: Request, message: str, status_code: int, headers=None):

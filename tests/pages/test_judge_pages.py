@@ -397,6 +397,8 @@ def test_autosave_answers_json(client, session):
                            data={**_form(session, world, ["1"]), "action": "draft"},
                            headers={"Accept": "application/json"})
     assert response.status_code == 403
+    assert response.json() == {"detail": "Biểu mẫu đã hết hạn hoặc không được gửi từ trang này. "
+                               "Vui lòng tải lại trang và thử lại."}
     assert _stored(session, world, judge, entry_id).total == 19.5
     service.move_round(session, world.round, "close", actor=world.organizer, now=now(),
                        force=True, reason="Hết hạn")

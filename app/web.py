@@ -82,7 +82,8 @@ class RequestContextMiddleware:
             i18n.current_language.reset(token)
 
 
-def _format_datetime(value, tz: str | None = None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+def format_datetime(value, tz: str | None = None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    """A stored (UTC) time as people read it in ``tz`` (the award's zone; Vietnam by default)."""
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(tz or "Asia/Ho_Chi_Minh")).strftime(fmt)
@@ -116,7 +117,7 @@ templates = Jinja2Templates(
     )
 )
 templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
-templates.env.filters["datetime"] = _format_datetime
+templates.env.filters["datetime"] = format_datetime
 templates.env.filters["date"] = _format_date
 templates.env.filters["filesize"] = _filesize
 templates.env.filters["kind_label"] = _kind_label

@@ -90,7 +90,7 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok) {
           clearErrors();
-          say(form.dataset.msgSaved.replace("{time}", clock(data.saved_at)), false);
+          say(form.dataset.msgSaved.replace("{time}", data.saved_at_text || clock(data.saved_at)), false);
           if (badge && data.state === "draft") {
             badge.textContent = form.dataset.stateDraft;
             badge.className = "badge badge-score-draft";

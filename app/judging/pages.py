@@ -23,7 +23,7 @@ from app.deps import FormDep, Id, Now, SessionDep, page_csrf, page_role
 from app.errors import N_, DomainError, Invalid, NotFound
 from app.judging import queries, rules, service
 from app.judging.models import ConflictIn, ScoreIn
-from app.web import form_error, redirect, render
+from app.web import form_error, format_datetime, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
 PageJudge = page_role(Role.judge)
@@ -191,8 +191,13 @@ def save_score(round_id: Id, entry_id: Id, request: Request, form: FormDep,
                              errors=errors, error=message)
     state = rules.score_state(score.final)
     if _wants_json(request):
+        # "Saved at 14:05:09" on the server's clock in the award's time zone, not the
+        # judge's computer's.
+        zone = session.get(Award, round_.award_id).timezone
         return JSONResponse({"total": score.total, "final": score.final, "state": state,
-                             "saved_at": score.updated_at.isoformat()})
+                             "saved_at": score.updated_at.isoformat(),
+                             "saved_at_text": format_datetime(score.updated_at, zone,
+                                                              "%H:%M:%S")})
     if action != "next":
         return redirect(_entry_url(round_id, entry_id, saved=state) + "#rubric-title")
     following = queries.next_unfinished(session, round_, judge, after=entry_id)

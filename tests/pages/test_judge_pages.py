@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from app.awards import service as award_service
@@ -386,7 +387,9 @@ def test_autosave_answers_json(client, session):
     body = response.json()
     score = _stored(session, world, judge, entry_id)
     assert body == {"total": 19.5, "final": False, "state": "draft",
-                    "saved_at": score.updated_at.isoformat()}
+                    "saved_at": score.updated_at.isoformat(),
+                    "saved_at_text": score.updated_at.astimezone(
+                        ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M:%S")}
     response = _autosave(client, world, entry_id, _form(session, world, ["12.5", "31"]), token)
     assert response.status_code == 422
     assert response.json() == {"detail": "Điểm “Hình thức” phải từ 0 đến 30.",

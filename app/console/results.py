@@ -99,6 +99,7 @@ def _ranking_page(request, session, round_: Round, award, *, category_id: int | 
         "shortlisted": sum(1 for r in rows if r.shortlisted),
         "later": _later_rounds(session, round_),
         "far_any": any(j.far for r in rows for j in r.judges),
+        "criteria": [c.name for c in judging.criteria_of(session, round_.id)],
         "AGGREGATION": AGGREGATION_LABELS, "ROUND_STATUS": ROUND_STATUS_LABELS,
         "params": request.query_params, "shortlist_form": {"mode": "top"},
     }

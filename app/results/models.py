@@ -87,6 +87,7 @@ class RankingRow(BaseModel):
     finals: int
     complete: bool
     shortlisted: bool
+    tie_break_criterion: int | None = None  # 1-based; see results.rules.tie_break
 
 
 class ShortlistIn(BaseModel):

@@ -133,7 +133,8 @@ def _ranking_row(r: rules.RankedEntry, listed: set[int]) -> RankingRow:
         category_id=r.category_id, score=_shown(r.score), raw_mean=_shown(r.raw_mean),
         judges=[JudgeTotalPublic(judge=j.judge, total=j.total, far=j.far) for j in r.judges],
         spread=_shown(r.spread, 2), criterion_means=[_shown(m) for m in r.criterion_means],
-        finals=r.finals, complete=r.complete, shortlisted=r.entry_id in listed)
+        finals=r.finals, complete=r.complete, shortlisted=r.entry_id in listed,
+        tie_break_criterion=r.tie_break)
 
 
 def ranking_rows(session: Session, round_: Round, *,

@@ -72,6 +72,9 @@ class RankedEntry:
     criterion_means: tuple[float, ...]
     finals: int
     complete: bool
+    # The criterion (1 = the rubric's first) that put this entry above or below an entry of
+    # the same score; None when its score alone placed it (or it shares the rank).
+    tie_break: int | None = None
 
     @property
     def has_far_total(self) -> bool:
@@ -241,13 +244,23 @@ def rank_round(entries: Sequence[EntryInfo], scores: Sequence[ScoreLine], *,
         for position, item in enumerate(ranked, start=1):
             rank = previous_rank if item[0] == previous_key else position
             previous_key, previous_rank = item[0], rank
-            out.append(_ranked_entry(item, rank))
+            neighbours = ranked[max(position - 2, 0):position + 1]
+            out.append(_ranked_entry(item, rank, tie_break(item[0], [n[0] for n in neighbours])))
         out.extend(_ranked_entry(item, None) for item in unranked)
         result[category_id] = out
     return result
 
 
-def _ranked_entry(item: tuple, rank: int | None) -> RankedEntry:
+def tie_break(key: tuple, neighbours: Sequence[tuple]) -> int | None:
+    """The first criterion (1-based) telling ``key`` from a neighbour's key of the same score
+    (keys are (score, criterion means…)); None when no neighbour has the same score and a
+    different key."""
+    deciding = [next(i for i in range(1, len(key)) if key[i] != other[i])
+                for other in neighbours if other[0] == key[0] and other != key]
+    return min(deciding) if deciding else None
+
+
+def _ranked_entry(item: tuple, rank: int | None, decided_by: int | None = None) -> RankedEntry:
     _key_, entry, lines, totals, means, score, complete = item
     far = far_totals(totals)
     return RankedEntry(
@@ -257,7 +270,7 @@ def _ranked_entry(item: tuple, rank: int | None) -> RankedEntry:
         judges=tuple(JudgeTotal(line.judge, total, mark)
                      for line, total, mark in zip(lines, totals, far, strict=True)),
         spread=(max(totals) - min(totals)) if totals else None,
-        criterion_means=means, finals=len(lines), complete=complete)
+        criterion_means=means, finals=len(lines), complete=complete, tie_break=decided_by)
 
 
 def calibration(scores: Sequence[ScoreLine]) -> Calibration:

@@ -236,7 +236,8 @@ def _judges(w, *pairs):
 
 def _ranking_rows(w):
     e, c = w.e, w.category.id
-    row = {"category_id": c, "finals": 2, "complete": True, "shortlisted": False}
+    row = {"category_id": c, "finals": 2, "complete": True, "shortlisted": False,
+           "tie_break_criterion": None}
     rows = [
         {**row, "rank": 1, "entry_id": e[1].id, "code": e[1].code, "title": "Tác phẩm số 2",
          "score": 88.0, "raw_mean": 88.0,

@@ -137,6 +137,24 @@ def test_ranking_page_shows_the_hand_made_round(client, session):
         in award_page
 
 
+def test_ranking_says_which_criterion_parted_equal_scores(client, session):
+    # Entries 1 and 2 both total 70 (means 70); the first criterion puts 2 (36) above 1 (35).
+    points = {0: {0: (35, 20, 15), 1: (35, 20, 15)}, 1: {0: (36, 19, 15), 1: (36, 19, 15)},
+              2: {0: (30, 20, 10), 1: (30, 20, 10)}}
+    world = _world(session, points=points)
+    _login(client, world.organizer)
+    html = client.get(f"/admin/rounds/{world.round.id}/ranking").text
+    from app.judging.queries import criteria_of
+
+    criterion = criteria_of(session, world.round.id)[0].name
+    e = world.entries
+    note = "Bằng điểm: xếp theo tiêu chí 1"
+    assert _row(html, e[1].code).startswith(f"1 {e[1].code} Tác phẩm số 2 70,00 {note}")
+    assert _row(html, e[0].code).startswith(f"2 {e[0].code} Tác phẩm số 1 70,00 {note}")
+    assert note not in _row(html, e[2].code)
+    assert f"{note} ({criterion})." in _text(html)
+
+
 def test_ranking_in_english_uses_english_numbers(client, session):
     world = _world(session)
     _login(client, world.organizer)

@@ -212,6 +212,8 @@ def test_ties_broken_by_the_first_criterion_then_the_second():
         ("C1-001", 1, 70.0), ("C1-002", 2, 70.0), ("C1-003", 3, 70.0)]
     assert [r.criterion_means for r in rows] == [
         (30.5, 19.5, 20.0), (30.5, 19.0, 20.5), (30.0, 22.5, 17.5)]
+    # P above Q by the second criterion; Q below P by the second, above R by the first.
+    assert [r.tie_break for r in rows] == [2, 1, 1]
 
 
 def test_a_full_tie_shares_the_rank_and_the_next_rank_is_skipped():
@@ -225,6 +227,8 @@ def test_a_full_tie_shares_the_rank_and_the_next_rank_is_skipped():
     # The tied pair by code.
     assert [(r.code, r.rank, r.score) for r in rows] == [
         ("C1-003", 1, 80.0), ("C1-002", 2, 70.0), ("C1-004", 2, 70.0), ("C1-001", 4, 60.0)]
+    # Nothing told the pair apart: no criterion decided.
+    assert [r.tie_break for r in rows] == [None, None, None, None]
 
 
 def test_scores_equal_but_for_floating_point_noise_tie():

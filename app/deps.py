@@ -220,30 +220,32 @@ async def page_csrf(request: Request, _user: PageUserOptional) -> None:
     A form refused because the session it came from has ended (expired, signed out
     elsewhere, revoked) is answered with the sign-in page carrying its values
     (app.accounts.carry) when it surely came from this site: its token matches the ended
-    session, or, with no session row left to check, the browser said it came from here."""
+    session's, or, with no session row left to check it against, the browser said the form
+    came from here (Origin or Referer)."""
     from app.accounts import carry
-    from app.web import csrf_protect, read_form, signed_in
+    from app.web import check_origin, csrf_protect, read_form, signed_in
 
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        check_origin(request)
     try:
         await csrf_protect(request)
     except Forbidden:
-        if request.method != "POST" or signed_in(request) is not None:
-            raise
-        if not request.headers.get("content-type", "").startswith(FORM_TYPES):
-            raise
-        if not carry.same_site_request(request.headers.get("host", ""),
-                                       request.headers.get("origin"),
-                                       request.headers.get("referer")):
+        if (request.method != "POST" or signed_in(request) is not None
+                or not request.headers.get("content-type", "").startswith(FORM_TYPES)):
             raise
         form = await read_form(request)
-        ended_secret = getattr(request.state, "ended_csrf_secret", None)
         token = form.get("csrf_token")
-        if ended_secret is not None and not csrf_matches(
-                ended_secret, token if isinstance(token, str) else None):
+        token = token if isinstance(token, str) else None
+        ended_secret = getattr(request.state, "ended_csrf_secret", None)
+        if ended_secret is not None:
+            if not csrf_matches(ended_secret, token):
+                raise
+        elif token is None or not carry.same_site_request(
+                request.headers.get("host", ""), request.headers.get("origin"),
+                request.headers.get("referer")):
             raise
-        if ended_secret is None and not isinstance(token, str):
-            raise
-        action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if carry.may_carry(action) is None:
+        action = carry.may_carry(
+            request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if action is None:
             raise
         raise carry.SignInAgain(carry.from_form(action, form)) from None

@@ -66,15 +66,11 @@ def _bounded(action: str, pairs: list[tuple[str, str]]) -> Carried | None:
 
 
 def from_form(action: str, form: FormData) -> Carried | None:
-    """What a refused form may carry to the sign-in page: None when its address is not
-    carried, it holds nothing to keep, or it is too large."""
-    action = may_carry(action)
-    if action is None:
-        return None
+    """What a refused form carries to the sign-in page (a form of buttons only carries its
+    address, to be clicked again): None when it is too large to carry (check the address
+    with ``may_carry`` first)."""
     pairs = [(name, value) for name, value in form.multi_items()
              if isinstance(value, str) and _kept(name)]
-    if not pairs:
-        return None
     return _bounded(action, pairs)
 
 
@@ -82,7 +78,7 @@ def decode(action: str | None, encoded: str | None) -> Carried | None:
     """The carried form sent back by the sign-in page, checked again (it came through the
     browser): None when anything is off."""
     action = may_carry(action)
-    if action is None or not encoded or len(encoded) > 2 * MAX_BYTES:
+    if action is None or not encoded or len(encoded) > 4 * MAX_BYTES:
         return None
     try:
         raw = json.loads(encoded)
@@ -97,7 +93,7 @@ def decode(action: str | None, encoded: str | None) -> Carried | None:
             return None
         if _kept(item[0]):
             pairs.append((item[0], item[1]))
-    return _bounded(action, pairs) if pairs else None
+    return _bounded(action, pairs)
 
 
 def same_site_request(host: str, origin: str | None, referer: str | None) -> bool:

@@ -15,7 +15,8 @@ from app.accounts.models import User
 from app.accounts.rules import Role
 from app.db import MAX_ID, get_read_engine, get_session, utcnow
 from app.errors import N_, Forbidden, NotAuthenticated
-from app.web import SESSION_COOKIE
+from app.security import csrf_matches
+from app.web import FORM_TYPES, SESSION_COOKIE
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
@@ -122,16 +123,27 @@ class SignedIn:
         return self.user_id
 
 
-def page_user_optional(request: Request, session: SessionDep, now: Now) -> User | None:
-    """Loads the signed-in user, if any, and remembers the session for CSRF and logout."""
-    web_session = accounts.web_session_for(session, request.cookies.get(SESSION_COOKIE), now=now)
-    user = session.get(User, web_session.user_id) if web_session else None
-    if user is not None and not user.is_active:
-        user = web_session = None
-    request.state.signed_in = None if user is None else SignedIn(
+def signed_in_as(user: User, web_session) -> SignedIn:
+    return SignedIn(
         user_id=user.id, email=user.email, full_name=user.full_name, role=user.role,
         email_verified=user.email_verified, pending_email=user.pending_email,
         web_session_id=web_session.id, csrf_secret=web_session.csrf_secret)
+
+
+def page_user_optional(request: Request, session: SessionDep, now: Now) -> User | None:
+    """Loads the signed-in user, if any, and remembers the session for CSRF and logout.
+    A cookie whose session has ended leaves that session's CSRF secret in
+    ``request.state.ended_csrf_secret``, so that a form posted from it can be recognised
+    (``page_csrf``)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    web_session = accounts.web_session_for(session, cookie, now=now)
+    user = session.get(User, web_session.user_id) if web_session else None
+    if user is not None and not user.is_active:
+        user = web_session = None
+    request.state.signed_in = None if user is None else signed_in_as(user, web_session)
+    if cookie and user is None and request.method == "POST":
+        ended = accounts.ended_web_session(session, cookie)
+        request.state.ended_csrf_secret = ended.csrf_secret if ended else None
     return user
 
 
@@ -203,7 +215,37 @@ FormDep = Annotated[FormData, Depends(_form)]
 
 
 async def page_csrf(request: Request, _user: PageUserOptional) -> None:
-    """Router-wide guard for pages: loads the caller, then checks CSRF on every POST."""
-    from app.web import csrf_protect
+    """Router-wide guard for pages: loads the caller, then checks CSRF on every POST.
 
-    await csrf_protect(request)
+    A form refused because the session it came from has ended (expired, signed out
+    elsewhere, revoked) is answered with the sign-in page carrying its values
+    (app.accounts.carry) when it surely came from this site: its token matches the ended
+    session's, or, with no session row left to check it against, the browser said the form
+    came from here (Origin or Referer)."""
+    from app.accounts import carry
+    from app.web import check_origin, csrf_protect, read_form, signed_in
+
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        check_origin(request)
+    try:
+        await csrf_protect(request)
+    except Forbidden:
+        if (request.method != "POST" or signed_in(request) is not None
+                or not request.headers.get("content-type", "").startswith(FORM_TYPES)):
+            raise
+        form = await read_form(request)
+        token = form.get("csrf_token")
+        token = token if isinstance(token, str) else None
+        ended_secret = getattr(request.state, "ended_csrf_secret", None)
+        if ended_secret is not None:
+            if not csrf_matches(ended_secret, token):
+                raise
+        elif token is None or not carry.same_site_request(
+                request.headers.get("host", ""), request.headers.get("origin"),
+                request.headers.get("referer")):
+            raise
+        action = carry.may_carry(
+            request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if action is None:
+            raise
+        raise carry.SignInAgain(carry.from_form(action, form)) from None

@@ -24,6 +24,7 @@ from app.audit import api as audit_api
 from app.awards import api as awards_api
 from app.awards import pages as awards_pages
 from app.console import pages as console_pages
+from app.console import users as console_users
 from app.console import results as console_results
 from app.console import rounds as console_rounds
 from app.entries import api as entries_api
@@ -39,6 +40,8 @@ from app.db import get_engine
 from app.deps import needs_api_user, signed_in_for_error_page
 from app.headers import SecurityHeadersMiddleware
 from app import openapi
+from app.accounts.carry import SignInAgain
+from app.accounts.pages import sign_in_again_page
 from app.errors import N_, DomainError, NotAuthenticated
 from app.limits import BodyLimitMiddleware, SignedInOnly
 from app.web import ROOT, RequestContextMiddleware, redirect, render
@@ -72,6 +75,8 @@ async def domain_error_handler(request: Request, exc: DomainError):
         if isinstance(exc, NotAuthenticated):
             headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse({"detail": message}, status_code=exc.status_code, headers=headers)
+    if isinstance(exc, SignInAgain):
+        return sign_in_again_page(request, exc.carried)
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(f"/login?next={quote(target)}")
@@ -171,7 +176,7 @@ def create_app() -> FastAPI:
     # Before the other pages: /certificates/{token}.pdf must not be taken for a token.
     app.include_router(results_downloads.router)
     for module in (accounts_pages, awards_pages, entries_pages, judging_pages, console_pages,
-                   console_rounds, console_results, results_pages):
+                   console_users, console_rounds, console_results, results_pages):
         app.include_router(module.router)
     app.include_router(entries_pages.upload_router)
 

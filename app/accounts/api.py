@@ -1,9 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app import i18n
+from app import bounds, i18n
 from app.accounts import invitations, links, service
 from app.accounts.models import (
     Accepted,
@@ -165,8 +165,13 @@ def list_users(
     page: PageParams,
     response: Response,
     role: str | None = None,
+    q: Annotated[str | None, Query(max_length=bounds.NAME)] = None,
+    active: bool | None = None,
 ):
-    users, total = service.list_users(session, role=role, limit=page.limit, offset=page.offset)
+    """``q`` matches name, pen name and e-mail with or without Vietnamese diacritics;
+    ``active=false`` lists the deactivated accounts."""
+    users, total = service.list_users(session, role=role, q=q, active=active,
+                                      limit=page.limit, offset=page.offset)
     with_total(response, total)
     return users
 
@@ -204,3 +209,32 @@ def resend_invitation(invitation_id: Id, organizer: ApiOrganizer, session: Sessi
                       now: Now):
     """A new link for an invitation not accepted yet; the old one stops working."""
     return invitations.resend(session, invitation_id, actor=organizer, now=now)
+
+
+@router.get("/users/{user_id}", response_model=UserPublic, responses=errors(404))
+def get_user(user_id: Id, organizer: ApiOrganizer, session: SessionDep):
+    return service.get_user(session, user_id)
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserPublic,
+             responses=errors(404, 409))
+def deactivate_user(user_id: Id, organizer: ApiOrganizer, session: SessionDep, now: Now):
+    """The account can no longer sign in; every session and API token it has ends at once.
+    Its entries, assignments and scores stay. 409 for the caller's own account and for the
+    last active organizer."""
+    return service.deactivate_user(session, user_id, actor=organizer, now=now)
+
+
+@router.post("/users/{user_id}/reactivate", response_model=UserPublic, responses=errors(404))
+def reactivate_user(user_id: Id, organizer: ApiOrganizer, session: SessionDep):
+    return service.reactivate_user(session, user_id, actor=organizer)
+
+
+@router.post("/users/{user_id}/password-reset", response_model=Accepted,
+             status_code=status.HTTP_202_ACCEPTED, responses=errors(404, 409, 429))
+def send_password_reset(user_id: Id, organizer: ApiOrganizer, session: SessionDep, now: Now):
+    """Mails the account the password-reset link (one hour), as if the person had asked;
+    throttled like their own requests (429); 409 for a deactivated account."""
+    user = links.send_password_reset_for(session, user_id, actor=organizer, now=now)
+    return _accepted(N_("We sent a link to choose a new password to {email}."),
+                     email=user.email)

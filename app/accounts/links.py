@@ -288,18 +288,44 @@ def request_password_reset(session: Session, data: PasswordResetRequest, *,
         return
     accounts.count_mail(session, by_email, MailScope.reset_email, now)
     user = session.exec(select(User).where(User.email == email)).first()
-    purpose = LinkPurpose.password_reset
     if user is not None and user.is_active:
-        secret, _ = issue(session, purpose=purpose, email=email, user=user, now=now)
-        mail.queue_for_user(session, user, template="password_reset", now=now, secret=True,
-                            context={"url": mail.link(PAGES[purpose], token=secret),
-                                     "minutes": int(LINK_TTL[purpose].total_seconds() // 60)})
+        _send_password_reset(session, user, now=now)
     else:
         new_token()  # the same work as issuing a link
         mail.queue(session, to=email, template="password_reset_unknown", now=now,
                    lang=i18n.current_language.get(),
                    context={"email": email, "url": mail.link("/register"),
                             "reset_url": mail.link("/forgot-password")})
+
+
+def _send_password_reset(session: Session, user: User, *, now: datetime) -> None:
+    purpose = LinkPurpose.password_reset
+    secret, _ = issue(session, purpose=purpose, email=user.email, user=user, now=now)
+    mail.queue_for_user(session, user, template="password_reset", now=now, secret=True,
+                        context={"url": mail.link(PAGES[purpose], token=secret),
+                                 "minutes": int(LINK_TTL[purpose].total_seconds() // 60)})
+
+
+def send_password_reset_for(session: Session, user_id: int, *, actor: User,
+                            now: datetime) -> User:
+    """An organizer has the account mailed the same reset link the person could ask for
+    (when they cannot find the page, or the mail went astray). Counted on the account's
+    address like the person's own requests: beyond that limit, 429 with the wait. 409 for a
+    deactivated account (reactivate it first)."""
+    user = accounts.get_user(session, user_id)
+    if not user.is_active:
+        raise Conflict(N_("This account is deactivated: reactivate it before sending a "
+                          "password reset link."))
+    key = (MailScope.reset_email, user.email)
+    row = accounts.lock_counters(session, [key])[key]
+    wait = accounts.mail_wait(row, MailScope.reset_email, now)
+    if wait:
+        raise too_many(wait)
+    accounts.count_mail(session, row, MailScope.reset_email, now)
+    _send_password_reset(session, user, now=now)
+    audit.record(session, actor=actor, action="user.password_reset_sent", obj=user,
+                 changes={"email": user.email})
+    return user
 
 
 def reset_link(session: Session, token: str | None, *, now: datetime) -> User:

@@ -2,12 +2,13 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from app import bounds
 from app.accounts.rules import Role
 from app.db import UTCDateTime, utcnow
+from app.text import fold
 
 
 class UserProfile(bounds.NFCInput):
@@ -32,10 +33,27 @@ class User(UserProfile, table=True):
     pending_email: str | None = Field(default=None, max_length=320)
     # The language of the mails the account receives ("vi" or "en").
     language: str = Field(default="vi", max_length=5, sa_column_kwargs={"server_default": "vi"})
+    # The last successful sign-in (page or API token); None: never since it was recorded.
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Folded (no diacritics, lower-case) name, pen name and e-mail, for the organizer's
+    # search; kept up to date on every flush (``_refresh_search`` below).
+    search_text: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
 
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+def search_text_of(user: User) -> str:
+    return fold(" ".join(v for v in (user.full_name, user.pen_name, user.email) if v))
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _refresh_search(_mapper, _connection, user: User) -> None:
+    """Names and addresses change in several places (profile, address change, invitation,
+    registration): the searchable text follows them all from this one place."""
+    user.search_text = search_text_of(user)
 
 
 # A password input is bounded generously: the password rule (app.accounts.rules) gives the
@@ -75,6 +93,7 @@ class UserPublic(UserProfile):
     email_verified: bool
     pending_email: str | None
     language: str
+    last_login_at: datetime | None = None
 
 
 class AccountToken(SQLModel, table=True):

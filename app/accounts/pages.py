@@ -3,7 +3,7 @@ from dataclasses import replace
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
-from app.accounts import invitations, links, service
+from app.accounts import carry, invitations, links, service
 from app.accounts.models import (
     EmailChange,
     InvitationAccept,
@@ -14,9 +14,19 @@ from app.accounts.models import (
     UserRegister,
     UserUpdate,
 )
-from app.accounts.rules import LinkPurpose
+from app.accounts.rules import LinkPurpose, Role
+from app.awards import service as awards
+from app.awards.rules import AwardStatus
 from app.config import get_settings
-from app.deps import FormDep, Now, PageUser, PageUserOptional, SessionDep, page_csrf
+from app.deps import (
+    FormDep,
+    Now,
+    PageUser,
+    PageUserOptional,
+    SessionDep,
+    page_csrf,
+    signed_in_as,
+)
 from app.errors import Conflict, DomainError, TooManyAttempts
 from app.i18n import LANGUAGES
 from app.security import device_token
@@ -95,17 +105,32 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
     return response
 
 
+def _login_page(request: Request, *, carried=None, status_code: int = 200, **context):
+    values = {"next": "", **context}
+    if carried is not None:
+        values.update(carried=carried.encoded(), carried_action=carried.action)
+    return render(request, "accounts/login.html", values, status_code=status_code)
+
+
+def sign_in_again_page(request: Request, carried) -> object:
+    """A page form sent after its session ended: the sign-in page, carrying what was typed
+    (``carried``; None when nothing could be kept)."""
+    return _login_page(request, carried=carried, session_ended=True,
+                       lost=carried is None, status_code=401)
+
+
 @router.get("/login")
 def login_form(request: Request, user: PageUserOptional, next: str | None = None,
                reset: int = 0):
     if user is not None:
         return redirect(safe_next(next, "/me"))
-    return render(request, "accounts/login.html", {"next": safe_next(next, ""), "reset": reset})
+    return _login_page(request, next=safe_next(next, ""), reset=reset)
 
 
 @router.post("/login")
 def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     email, password, next = (_text(form, name) for name in ("email", "password", "next"))
+    carried = carry.decode(_text(form, "carried_action"), _text(form, "carried"))
     try:
         user = service.authenticate(
             session, email=email, password=password, address=client_ip(request), now=now,
@@ -113,10 +138,10 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
         )
     except DomainError as err:
         message, _ = form_error(session, err)
-        response = render(request, "accounts/login.html",
-                          {"error": message, "form": {"email": email},
-                           "next": safe_next(next, "")},
-                          status_code=err.status_code)
+        response = _login_page(request, carried=carried, error=message,
+                               form={"email": email}, next=safe_next(next, ""),
+                               session_ended=carried is not None,
+                               status_code=err.status_code)
         response.headers.update(err.headers)
         return response
     old = signed_in(request)
@@ -125,7 +150,15 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     token = service.start_web_session(
         session, user, now=now, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
-    response = redirect(safe_next(next, home_of(user)))
+    if carried is not None:
+        # Signed in again: the typed values in a form posting to where they were going,
+        # with this new session's token; saved only when the person clicks.
+        request.state.signed_in = signed_in_as(user, service.web_session_for(session, token,
+                                                                             now=now))
+        response = render(request, "accounts/signed_in_again.html",
+                          {"carried": carried})
+    else:
+        response = redirect(safe_next(next, home_of(user)))
     _set_session_cookie(response, token)
     # This browser is now known to the account: its own failures are counted on their own.
     response.set_cookie(DEVICE_COOKIE, device_token(user.email), max_age=365 * 86400,
@@ -166,10 +199,19 @@ def _failed(session, err):
     return message, errors, (err if isinstance(err, DomainError) else None)
 
 
+def open_awards(session, *, now) -> list:
+    """The awards taking entries now: where a new journalist goes next."""
+    found, _ = awards.list_awards(session, viewer=None, limit=200)
+    return [a for a in found if a.status == AwardStatus.open
+            and (a.submission_opens_at is None or a.submission_opens_at <= now)
+            and (a.submission_closes_at is None or a.submission_closes_at > now)]
+
+
 @router.get("/me")
-def profile(request: Request, user: PageUser, welcome: int = 0, saved: int = 0,
-            sent: int = 0):
-    return _me(request, _saved_profile(user), welcome=welcome, saved=saved, sent=sent)
+def profile(request: Request, user: PageUser, session: SessionDep, now: Now, welcome: int = 0,
+            saved: int = 0, sent: int = 0):
+    extra = {"open_awards": open_awards(session, now=now)} if welcome else {}
+    return _me(request, _saved_profile(user), welcome=welcome, saved=saved, sent=sent, **extra)
 
 
 @router.post("/me")
@@ -288,7 +330,9 @@ def verify(request: Request, form: FormDep, session: SessionDep, now: Now):
     except DomainError as err:
         return _link_error(request, session, LinkPurpose.verify_email, err)
     _now_proved(request, user)
-    return _link_page(request, LinkPurpose.verify_email, done=True, email=user.email)
+    extra = ({"open_awards": open_awards(session, now=now)}
+             if user.role == Role.journalist else {})
+    return _link_page(request, LinkPurpose.verify_email, done=True, email=user.email, **extra)
 
 
 @router.get("/confirm-email")

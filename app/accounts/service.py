@@ -27,9 +27,19 @@ from app.accounts.rules import MAIL_LIMITS, Role, ThrottleScope
 from app.audit import service as audit
 from app.config import get_settings
 from app.db import flush_unique, utcnow
-from app.errors import N_, Conflict, Invalid, NotAuthenticated, NotFound, TooManyAttempts
+from app.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
 from app.security import device_of, hash_password, new_token, token_digest, verify_password
-from app.text import clean_line
+from app.judging.models import Assignment, Round, Score
+from app.judging.rules import RoundStatus
+from app.text import clean_line, fold, nfc
 
 
 def _clean_profile(data: UserProfile) -> dict:
@@ -84,14 +94,21 @@ def create_user(session: Session, data: UserCreate, *, actor: User | None) -> Us
 
 
 def list_users(
-    session: Session, *, role: str | None = None, limit: int = 50, offset: int = 0
+    session: Session, *, role: str | None = None, q: str | None = None,
+    active: bool | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[User], int]:
-    query = select(User)
-    count = select(func.count()).select_from(User)
+    """The organizer's list of accounts, oldest first: filtered by role and by active or
+    deactivated; ``q`` matches name, pen name and e-mail, every word, with or without
+    Vietnamese diacritics. The page and the API both call this."""
+    conditions = []
     if role:
-        rules.check_role(role)
-        query = query.where(User.role == role)
-        count = count.where(User.role == role)
+        conditions.append(User.role == rules.check_role(role))
+    if active is not None:
+        conditions.append(User.is_active == active)
+    for word in fold(nfc(q or "")).split():
+        conditions.append(col(User.search_text).contains(word, autoescape=True))
+    query = select(User).where(*conditions)
+    count = select(func.count()).select_from(User).where(*conditions)
     users = session.exec(query.order_by(User.id).offset(offset).limit(limit)).all()
     return list(users), session.exec(count).one()
 
@@ -101,6 +118,81 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound(N_("No such user."))
     return user
+
+
+def open_assignment_count(session: Session, user: User) -> int:
+    """Entries the user still has to score: assignments in rounds not closed yet, without a
+    declared conflict and without a final score (a deactivated judge's stay, and show as
+    missing in the round's progress)."""
+    return session.exec(
+        select(func.count()).select_from(Assignment)
+        .join(Round, Round.id == Assignment.round_id)
+        .outerjoin(Score, and_(Score.assignment_id == Assignment.id, col(Score.final)))
+        .where(Assignment.judge_id == user.id, col(Assignment.conflict_at).is_(None),
+               Round.status != RoundStatus.closed, col(Score.id).is_(None))
+    ).one()
+
+
+def _locked_organizers(session: Session) -> list[User]:
+    """Every active organizer, locked in one order until the commit: two organizers
+    deactivating each other at once are served one after the other, and the second sees
+    the first's change."""
+    return list(session.exec(
+        select(User).where(User.role == Role.organizer, col(User.is_active))
+        .order_by(User.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).all())
+
+
+def _lock_user(session: Session, user_id: int) -> User:
+    user = session.exec(
+        select(User).where(User.id == user_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if user is None:
+        raise NotFound(N_("No such user."))
+    return user
+
+
+def deactivate_user(session: Session, user_id: int, *, actor: User, now: datetime) -> User:
+    """The account can no longer sign in, and every session, API token and mailed link it
+    has stops working at once. Its entries, assignments and scores stay as they are. An
+    organizer cannot deactivate themself, nor the last active organizer (409). Deactivating
+    a deactivated account changes nothing."""
+    target = get_user(session, user_id)
+    if target.id == actor.id:
+        raise Conflict(N_("You cannot deactivate your own account."))
+    if target.role == Role.organizer:
+        organizers = _locked_organizers(session)
+        target = _lock_user(session, user_id)
+        if target.is_active and len(organizers) <= 1:
+            raise Conflict(N_("This is the last active organizer account: give another "
+                              "account the organizer role first."))
+    else:
+        target = _lock_user(session, user_id)
+    if not target.is_active:
+        return target
+    target.is_active = False
+    session.add(target)
+    revoke_all(session, target, now=now)
+    end_links(session, target, now=now)
+    audit.record(session, actor=actor, action="user.deactivate", obj=target,
+                 changes={"is_active": [True, False]})
+    session.flush()
+    return target
+
+
+def reactivate_user(session: Session, user_id: int, *, actor: User) -> User:
+    """The account may sign in again (with its old password, or through a reset link)."""
+    target = _lock_user(session, user_id)
+    if target.is_active:
+        return target
+    target.is_active = True
+    session.add(target)
+    audit.record(session, actor=actor, action="user.reactivate", obj=target,
+                 changes={"is_active": [False, True]})
+    session.flush()
+    return target
 
 
 def update_profile(session: Session, user: User, data: UserUpdate) -> User:
@@ -249,7 +341,11 @@ def authenticate(
                                device=device_of(device_token, key))
     _check(_counters(session, keys, lock=False), keys, limits=limits, now=now)
     ok = verify_password(password, user.password_hash if user else None)
-    if ok and user is not None and user.is_active:
+    if ok and user is not None and not user.is_active:
+        # Said only to whoever knows the password: nobody else learns the account exists.
+        raise Forbidden(N_("This account has been deactivated by the award's organizers. "
+                           "Please contact them if you think this is a mistake."))
+    if ok and user is not None:
         rows = _counters(session, keys, lock=True)
         _check(rows, keys, limits=limits, now=now)
         pair = rows.get(keys[-1])  # the pair's (or the browser's) own counter starts again
@@ -257,6 +353,8 @@ def authenticate(
             pair.failures, pair.first_at, pair.last_at = 0, None, now
             session.add(pair)
         _remember_address(session, user, address, now)
+        user.last_login_at = now
+        session.add(user)
         session.flush()
         return user
     rows = lock_counters(session, keys)
@@ -324,6 +422,16 @@ def web_session_for(session: Session, token: str | None, *, now: datetime) -> We
     return row
 
 
+def ended_web_session(session: Session, token: str | None) -> WebSession | None:
+    """The session row a cookie names, even once revoked or expired (a form posted from it
+    is recognised by its CSRF token, app.accounts.carry)."""
+    if not token:
+        return None
+    return session.exec(
+        select(WebSession).where(WebSession.token_hash == token_digest(token))
+    ).first()
+
+
 def end_web_session(session: Session, web_session_id: int, *, now: datetime) -> None:
     session.exec(
         update(WebSession)
@@ -333,7 +441,8 @@ def end_web_session(session: Session, web_session_id: int, *, now: datetime) -> 
 
 
 def revoke_all(session: Session, user: User, *, now: datetime) -> None:
-    """End every browser session and API token of the user (after a password change)."""
+    """End every browser session and API token of the user (after a password change or
+    reset, and when an organizer deactivates the account)."""
     session.exec(
         update(WebSession)
         .where(WebSession.user_id == user.id, col(WebSession.revoked_at).is_(None))

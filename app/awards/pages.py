@@ -4,10 +4,6 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from app.accounts import invitations
-from app.accounts import service as accounts
-from app.accounts.models import InvitationCreate
-from app.accounts.rules import INVITABLE_ROLES, Role
 from app.audit import service as audit
 from app.awards import service
 from app.awards.models import AwardCreate, AwardUpdate, CategoryCreate, CategoryUpdate
@@ -244,55 +240,6 @@ def update_category(category_id: Id, request: Request, form: FormDep, session: S
                       {"award": award, "category": category, "form": values, "error": message,
                        "errors": errors}, status_code=422)
     return redirect(f"/admin/awards/{category.award_id}?saved=3")
-
-
-def _users_page(request: Request, session, *, now, role: str | None = None,
-                status_code: int = 200, **context):
-    users, total = accounts.list_users(session, role=role if role in Role.__members__ else None,
-                                       limit=200)
-    pending, _ = invitations.list_pending(session, now=now, limit=200)
-    values = {"users": users, "total": total, "role": role, "roles": list(Role),
-              "invitable": list(INVITABLE_ROLES), "invitations": pending,
-              "form": {"role": Role.judge}, **context}
-    return render(request, "admin/users.html", values, status_code=status_code)
-
-
-@router.get("/admin/users")
-def users_page(request: Request, session: SessionDep, organizer: PageOrganizer, now: Now,
-               role: str | None = None, done: str | None = None):
-    return _users_page(request, session, now=now, role=role, done=done)
-
-
-@router.post("/admin/users/invitations")
-def invite(request: Request, form: FormDep, session: SessionDep, organizer: PageOrganizer,
-           now: Now):
-    """Invites a judge or organizer; an account with a verified address holding it is
-    shown for the organizer to confirm (the form again, with ``confirm_existing``)."""
-    values = {name: form.get(name) if isinstance(form.get(name), str) else ""
-              for name in ("email", "full_name", "role")}
-    try:
-        data = InvitationCreate(**values, confirm_existing=form.get("confirm_existing") == "1")
-        result = invitations.invite(session, data, actor=organizer, now=now)
-    except (DomainError, ValidationError) as err:
-        confirm = isinstance(err, invitations.NeedsConfirmation)
-        message, errors = form_error(session, err)
-        status_code = err.status_code if isinstance(err, DomainError) else 422
-        return _users_page(request, session, now=now, form=values, status_code=status_code,
-                           **({"confirm": message} if confirm else
-                              {"error": message, "errors": errors}))
-    return redirect(f"/admin/users?done={'granted' if result.status == 'granted' else 'invited'}")
-
-
-@router.post("/admin/users/invitations/{invitation_id}/resend")
-def resend_invitation(invitation_id: Id, request: Request, session: SessionDep,
-                      organizer: PageOrganizer, now: Now):
-    try:
-        invitations.resend(session, invitation_id, actor=organizer, now=now)
-    except DomainError as err:
-        message, _ = form_error(session, err)
-        return _users_page(request, session, now=now, error=message,
-                           status_code=err.status_code)
-    return redirect("/admin/users?done=resent")
 
 
 @router.get("/admin/audit")

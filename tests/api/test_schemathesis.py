@@ -114,6 +114,8 @@ def _seed(session: Session) -> dict:
     invitation = invitations.invite(
         session, InvitationCreate(email="gk-moi@example.vn", full_name="Giám Khảo Mới",
                                   role=Role.judge), actor=organizer, now=datetime.now(UTC))
+    # An account for the user routes to act on (deactivating a caller would end its run).
+    spare = make_user(session, full_name="Lê Thị Dự Phòng")
     return {
         "users": {Role.organizer: organizer.id, Role.judge: judge.id, Role.journalist: author.id},
         "path_parameters": {
@@ -125,6 +127,7 @@ def _seed(session: Session) -> dict:
             "judge_id": [judge.id],
             "mail_id": [mail.id for mail in mails],
             "invitation_id": [invitation.id],
+            "user_id": [spare.id],
             "token": tokens + ["no-such-certificate"],
         },
         # A file belongs to one entry: both ids together.

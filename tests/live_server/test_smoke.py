@@ -79,6 +79,7 @@ def scene():
                             "abc"],
                 "code": ["vi", "en", "xx"],
                 "mail_id": [mails[0].id, mails[1].id, 999_999, "abc"],
+                "user_id": [mine_user.id, organizer.id, 999_999, "abc"],
             }
             users = {"journalist": mine_user.email, "judge": judge.email,
                      "organizer": organizer.email}

@@ -261,7 +261,8 @@ def test_the_author_deletes_a_draft_after_confirming(client, session):
     assert "Xóa bản nháp này</button>" in page
     asked = client.post(f"/entries/{entry_id}/delete", data={"csrf_token": csrf_from(page)})
     assert asked.status_code == 200
-    assert "<h1>Xóa bản nháp “Xây dựng Đảng từ cơ sở”?</h1>" in asked.text
+    assert "<h1>Xóa bản nháp</h1>" in asked.text
+    assert "<p><strong>Xóa bản nháp “Xây dựng Đảng từ cơ sở”?</strong></p>" in asked.text
     assert "<li>Bản nháp và toàn bộ tệp kèm theo sẽ bị xóa.</li>" in asked.text
     assert "<li>Không thể hoàn tác thao tác này.</li>" in asked.text
     assert '<button type="submit" class="btn btn-danger">Xóa bản nháp</button>' in asked.text
@@ -305,7 +306,7 @@ def test_withdrawing_asks_first_and_states_the_consequence(client, session):
     asked = client.post(f"/entries/{entry.id}/withdraw",
                         data={"csrf_token": csrf_from(page), "reason": "Gửi nhầm bản"})
     assert asked.status_code == 200
-    assert "<h1>Rút tác phẩm “Xây dựng Đảng từ cơ sở”?</h1>" in asked.text
+    assert "<p><strong>Rút tác phẩm “Xây dựng Đảng từ cơ sở”?</strong></p>" in asked.text
     assert ("<li>Tác phẩm sẽ rời khỏi giải: không được sơ khảo và chấm giải.</li>"
             "<li>Tác phẩm không thể gửi lại và không thể hoàn tác thao tác này.</li>") in asked.text
     assert '<input type="hidden" name="reason" value="Gửi nhầm bản">' in asked.text

@@ -1,5 +1,6 @@
 // Unsaved changes are not lost by accident: leaving a page whose form marked
 // data-warn-unsaved was changed (and not sent) asks first. Sending the form clears it.
+// A form shown again after a refused save (data-unsaved) holds unsaved text from the start.
 (function () {
   "use strict";
   var forms = Array.prototype.slice.call(document.querySelectorAll("form[data-warn-unsaved]"));
@@ -21,7 +22,7 @@
   var initial = new Map();
   var sending = false;
   forms.forEach(function (form) {
-    initial.set(form, snapshot(form));
+    initial.set(form, form.hasAttribute("data-unsaved") ? null : snapshot(form));
     form.addEventListener("submit", function () { sending = true; });
   });
 

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from app import bounds, i18n
 from app.accounts.models import User
 from app.accounts.rules import Role
+from app.audit import service as audit
 from app.awards import service as awards
 from app.awards.models import Award
 from app.deps import (
@@ -127,8 +128,14 @@ def _form_problems(session, award, form: FormData, *, user, entry=None):
     """(the form as typed, the schema's values, every problem of the form, in the order of
     the fields) — the page's reading and the service's checks together."""
     typed, values, problems = _read_entry_form(form, award)
-    problems = problems + entry_writes.check_entry(session, award, EntryUpdate(**values),
-                                                   user=user, entry=entry)
+    try:
+        data = EntryUpdate(**values)
+    except ValidationError as err:  # not expected: the values were read within bounds
+        return typed, values, problems + [
+            Invalid(N_("Please check this value."), field=".".join(map(str, e["loc"])))
+            for e in err.errors()]
+    problems = problems + entry_writes.check_entry(session, award, data, user=user,
+                                                   entry=entry)
     return typed, values, problems
 
 
@@ -391,6 +398,13 @@ def withdraw_entry(entry_id: Id, request: Request, form: FormDep, session: Sessi
     may = entry_access.is_submitter(entry, user) and entry_rules.withdrawable(award.status) \
         and entry.status in entry_rules.ENTRY_TRANSITIONS[entry_rules.EntryAction.withdraw].sources
     if may and form.get("confirmed") != "1":
+        try:
+            audit.clean_reason(reason)  # a note that cannot be kept is refused before asking
+        except DomainError as err:
+            message, _errors = form_error(session, err)
+            entry = entry_queries.get_entry(session, entry_id, viewer=user)
+            return _entry_page(request, session, entry, user, status_code=err.status_code,
+                               action_error=message)
         _ = i18n.gettext
         return _confirm_page(
             request, entry, action=f"/entries/{entry_id}/withdraw",

@@ -97,6 +97,8 @@ def test_a_refused_save_submits_nothing_and_keeps_what_was_typed(client, session
             "khoảng từ 01/11/2025 đến 31/10/2026.</p>") in response.text
     assert ">Tóm tắt chưa lưu</textarea>" in response.text
     assert 'value="2019-01-01"' in response.text
+    # What is shown is not saved: leaving the page warns from the start (static/forms.js).
+    assert 'id="entry-form" novalidate data-warn-unsaved data-unsaved>' in response.text
     session.refresh(entry)
     assert (entry.title, entry.summary, entry.status) == ("Xây dựng Đảng từ cơ sở", "Tóm tắt",
                                                           "draft")

@@ -13,6 +13,9 @@ def N_(message: str) -> str:
 class DomainError(Exception):
     status_code = 400
     headers: dict[str, str] = {}
+    # Every field's problem when a form was checked as a whole (see ``raise_all``); the
+    # error itself is the first of them.
+    problems: tuple["DomainError", ...] = ()
 
     def __init__(self, message: str, *, field: str | None = None, keep_changes: bool = False,
                  **params):
@@ -83,3 +86,28 @@ class BadRequest(DomainError):
     """A body that cannot be read at all (malformed multipart, a file where text belongs)."""
 
     status_code = 400
+
+
+def raise_all(problems: list[DomainError]) -> None:
+    """Raises the first of ``problems`` carrying all of them (``problems``), so that a form
+    shows every invalid field at once and the API's ``detail`` stays the first sentence."""
+    if not problems:
+        return
+    first = problems[0]
+    error = type(first)(first.message, field=first.field, **first.params)
+    error.problems = tuple(p for err in problems for p in (err.problems or (err,)))
+    raise error
+
+
+def collect(*checks) -> list[DomainError]:
+    """Runs every check and gives the problems of fields they raise (a refusal that is not
+    about a field is raised at once: it concerns the whole form)."""
+    problems: list[DomainError] = []
+    for check in checks:
+        try:
+            check()
+        except DomainError as err:
+            if err.field is None:
+                raise
+            problems.extend(err.problems or (err,))
+    return problems

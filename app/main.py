@@ -74,7 +74,11 @@ async def domain_error_handler(request: Request, exc: DomainError):
         headers = dict(exc.headers or {})
         if isinstance(exc, NotAuthenticated):
             headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse({"detail": message}, status_code=exc.status_code, headers=headers)
+        body = {"detail": message}
+        if exc.problems:  # a form checked as a whole: every field's problem
+            body["errors"] = [{"field": p.field, "detail": p.translated(i18n.gettext)}
+                              for p in exc.problems]
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
     if isinstance(exc, SignInAgain):
         return sign_in_again_page(request, exc.carried)
     if isinstance(exc, NotAuthenticated):

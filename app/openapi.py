@@ -18,8 +18,16 @@ from app import deps
 from app.storage import CONTENT_TYPES
 
 
+class FieldError(BaseModel):
+    field: str
+    detail: str
+
+
 class Error(BaseModel):
     detail: str
+    # When a whole form was checked (an entry's fields): every invalid field, ``detail``
+    # being the first of them.
+    errors: list[FieldError] | None = None
 
 
 ERROR_DESCRIPTIONS = {

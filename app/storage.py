@@ -113,6 +113,17 @@ EXTENSIONS = {
     "video/quicktime": ("mov", "qt"),
 }
 
+# The kind each content type is stored as (the categories accept kinds).
+KIND_OF_TYPE = {t: "pdf" if t == "application/pdf" else t.split("/")[0] for t in CONTENT_TYPES}
+
+
+def accept_attribute(kinds: list[str]) -> str:
+    """A file picker's ``accept`` for the kinds a category takes: their extensions and
+    content types (the check on the server stays the content's)."""
+    types = [t for t in CONTENT_TYPES if KIND_OF_TYPE[t] in kinds]
+    return ",".join([f".{ext}" for t in types for ext in EXTENSIONS[t]] + types)
+
+
 # Characters never kept in a name: control and format characters (among them the bidi
 # embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069, the marks U+200E, U+200F
 # and U+061C, zero-width characters and the BOM), lone surrogates, line and paragraph

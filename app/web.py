@@ -235,7 +235,11 @@ def form_error(session: Session, err: DomainError | ValidationError) -> tuple[st
         session.rollback()
     if isinstance(err, DomainError):
         message = err.translated(i18n.gettext)
-        return message, ({err.field: message} if err.field else {})
+        fields: dict[str, str] = {}
+        for problem in err.problems or (err,):  # a form checked as a whole: all its fields
+            if problem.field and problem.field not in fields:
+                fields[problem.field] = problem.translated(i18n.gettext)
+        return message, fields
     fields = {}
     for item in err.errors():
         name = str(item["loc"][-1]) if item["loc"] else ""

@@ -101,6 +101,9 @@ def award_page(slug: str, request: Request, session: SessionDep, viewer: PageUse
         "award": award,
         "categories": service.list_categories(session, award),
         "rules_html": service.render_rules(award.rules),
+        # A journalist sees their count against the per-author limit before any form.
+        "entry_limit": entry_queries.limit_for(session, award, viewer)
+        if viewer is not None and viewer.role == Role.journalist else None,
     })
 
 

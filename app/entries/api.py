@@ -74,6 +74,14 @@ def update_entry(entry_id: Id, data: EntryUpdate, user: ApiUser, session: Sessio
                              user)
 
 
+@router.delete("/entries/{entry_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=errors(403, 404, 409))
+def delete_entry(entry_id: Id, user: ApiUser, session: SessionDep, now: Now):
+    """Its submitter deletes a draft, with its files (409 once it has been submitted: it
+    can then only be withdrawn)."""
+    writes.delete_draft(session, entry_id, user=user, now=now)
+
+
 @router.get("/me/entries", response_model=list[EntryPublic], responses=paged())
 def my_entries(user: ApiJournalist, session: SessionDep, page: PageParams, response: Response):
     """The entries the caller submitted and those they co-author (``viewer_role``)."""

@@ -1,3 +1,4 @@
+from datetime import date, datetime
 from functools import partial
 
 from fastapi import APIRouter, Depends, Request
@@ -6,8 +7,10 @@ from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app import bounds, i18n
 from app.accounts.models import User
 from app.accounts.rules import Role
+from app.audit import service as audit
 from app.awards import service as awards
 from app.awards.models import Award
 from app.deps import (
@@ -32,9 +35,11 @@ from app.entries.api import entries_csv_response, file_response
 from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
-from app.errors import DomainError
+from app.db import MAX_ID
+from app.errors import N_, DomainError, Invalid, raise_all
+from app.storage import accept_attribute
 from app.results.outcomes import OUTCOME_LABELS, outcome_for, outcomes_for
-from app.text import parse_datetime, parse_int
+from app.text import nfc, parse_datetime, parse_int
 from app.web import check_csrf_token, check_origin, csrf_protect, form_error, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
@@ -44,22 +49,103 @@ upload_router = APIRouter(include_in_schema=False)
 PageJournalist = page_role(Role.journalist)
 
 ENTRY_FIELDS = ("title", "summary", "outlet", "published_on", "url", "series_parts")
+TEXT_BOUNDS = {"title": bounds.TITLE, "summary": bounds.LONG_TEXT, "outlet": bounds.OUTLET,
+               "url": bounds.URL}
+CO_AUTHOR_BOUNDS = {"full_name": bounds.NAME, "pen_name": bounds.NAME, "email": bounds.EMAIL}
 
 
-def _entry_values(form: FormData, award: Award) -> dict:
-    values = {name: (form.get(name) or None) for name in ENTRY_FIELDS}
-    values["summary"] = form.get("summary") or ""
-    values["co_authors"] = [
-        {"full_name": form.get(f"co_full_name_{i}") or "",
-         "pen_name": form.get(f"co_pen_name_{i}") or None,
-         "email": form.get(f"co_email_{i}") or None}
-        for i in range(max(award.max_authors_per_entry - 1, 0))
-        if any(form.get(f"co_{k}_{i}") for k in ("full_name", "pen_name", "email"))
-    ]
-    if form.get("category_id"):
-        number = parse_int(form["category_id"])
-        values["category_id"] = -1 if number is None else number
-    return values
+def _too_long(field: str, limit: int) -> Invalid:
+    return Invalid(N_("This is too long: at most {n} characters."), field=field, n=limit)
+
+
+def _read_date(text: str) -> date | None:
+    """A date as the browser's date field sends it (yyyy-mm-dd) or as typed (dd/mm/yyyy)."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _read_entry_form(form: FormData, award: Award) -> tuple[dict, dict, list]:
+    """The entry form as typed (to show again), the values for the schema (each readable
+    and within its bounds) and the problems of what could not be read: together with the
+    service's own checks, every invalid field is reported at once."""
+    def text(name: str) -> str:
+        value = form.get(name)
+        return nfc(value) if isinstance(value, str) else ""
+
+    problems = []
+    typed = {name: text(name) for name in ENTRY_FIELDS}
+    values: dict = {}
+    for name, limit in TEXT_BOUNDS.items():
+        values[name] = typed[name][:limit] or (None if name == "url" else "")
+        if len(typed[name]) > limit:
+            problems.append(_too_long(name, limit))
+    values["published_on"] = None
+    if typed["published_on"].strip():
+        values["published_on"] = _read_date(typed["published_on"])
+        if values["published_on"] is None or not \
+                bounds.MIN_YEAR <= values["published_on"].year <= bounds.MAX_YEAR:
+            values["published_on"] = None
+            problems.append(Invalid(N_("Please enter the date as dd/mm/yyyy, for example "
+                                       "19/05/2026."), field="published_on"))
+    values["series_parts"] = None
+    if typed["series_parts"].strip():
+        number = parse_int(typed["series_parts"])
+        if number is None:
+            problems.append(Invalid(N_("Please enter the number of parts as a whole number, "
+                                       "or leave it empty for a single work."),
+                                    field="series_parts"))
+        else:
+            values["series_parts"] = max(min(number, 1_000_000), -1_000_000)
+    rows = max(award.max_authors_per_entry - 1, 0)
+    typed["co_authors"] = [
+        {key: text(f"co_{key}_{i}") for key in CO_AUTHOR_BOUNDS} for i in range(rows)]
+    used = [i for i, row in enumerate(typed["co_authors"]) if any(row.values())]
+    values["co_authors"] = []
+    for i, row in enumerate(typed["co_authors"][:used[-1] + 1] if used else []):
+        for key, limit in CO_AUTHOR_BOUNDS.items():
+            if len(row[key]) > limit:
+                problems.append(_too_long(f"co_authors.{i}.{key}", limit))
+        values["co_authors"].append({key: row[key][:limit] or None
+                                     for key, limit in CO_AUTHOR_BOUNDS.items()}
+                                    | {"full_name": row["full_name"][:bounds.NAME]})
+    typed["category_id"] = form.get("category_id") or None
+    values["category_id"] = None
+    if typed["category_id"] is not None:
+        number = parse_int(typed["category_id"])
+        if number is None or not 1 <= number <= MAX_ID:
+            problems.append(Invalid(N_("Please choose a category of this award."),
+                                    field="category_id"))
+        else:
+            values["category_id"] = number
+    return typed, values, problems
+
+
+def _form_problems(session, award, form: FormData, *, user, entry=None):
+    """(the form as typed, the schema's values, every problem of the form, in the order of
+    the fields) — the page's reading and the service's checks together."""
+    typed, values, problems = _read_entry_form(form, award)
+    try:
+        data = EntryUpdate(**values)
+    except ValidationError as err:  # not expected: the values were read within bounds
+        return typed, values, problems + [
+            Invalid(N_("Please check this value."), field=".".join(map(str, e["loc"])))
+            for e in err.errors()]
+    problems = problems + entry_writes.check_entry(session, award, data, user=user,
+                                                   entry=entry)
+    return typed, values, problems
+
+
+def _field_errors(problems) -> dict[str, str]:
+    """{field: message}, the first problem of each field."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        if problem.field and problem.field not in errors:
+            errors[problem.field] = problem.translated(i18n.gettext)
+    return errors
 
 
 def _form_from_entry(entry) -> dict:
@@ -72,14 +158,10 @@ def _form_from_entry(entry) -> dict:
     return values
 
 
-def _form_from_post(values: dict) -> dict:
-    return {**values, "co_authors": values.get("co_authors", [])}
-
-
 # --- The journalist ------------------------------------------------------------------------
 
 @router.get("/me/entries")
-def my_entries(request: Request, session: SessionDep, user: PageJournalist):
+def my_entries(request: Request, session: SessionDep, user: PageJournalist, deleted: int = 0):
     entries, total = entry_queries.list_my_entries(session, user, limit=200)
     award_ids = {e.award_id for e in entries}
     award_map = {a.id: a for a in awards.awards_by_ids(session, award_ids)}
@@ -90,46 +172,56 @@ def my_entries(request: Request, session: SessionDep, user: PageJournalist):
         "entries": entries, "total": total, "awards": award_map, "categories": category_map,
         "open_awards": open_awards, "ENTRY_STATUS": STATUS_LABELS, "me_id": user.id,
         "outcomes": outcomes_for(session, entries), "OUTCOME_LABELS": OUTCOME_LABELS,
+        "limits": {a.id: entry_queries.limit_for(session, a, user) for a in open_awards},
+        "deleted": deleted,
     })
 
 
-def _new_form(request, award, categories, *, form=None, error=None, errors=None,
+def _new_form(request, session, award, user, *, form=None, error=None, errors=None,
               status_code=200):
     return render(request, "entries/new.html", {
-        "award": award, "categories": categories, "form": form or {"co_authors": []},
-        "error": error, "errors": errors or {},
+        "award": award, "categories": awards.list_categories(session, award),
+        "form": form or {"co_authors": []}, "error": error, "errors": errors or {},
+        "limit": entry_queries.limit_for(session, award, user),
     }, status_code=status_code)
 
 
 @router.get("/awards/{slug}/entries/new")
 def new_entry_form(slug: str, request: Request, session: SessionDep, user: PageJournalist):
     award = awards.get_award_by_slug(session, slug, viewer=user)
-    return _new_form(request, award, awards.list_categories(session, award))
+    return _new_form(request, session, award, user)
 
 
 @router.post("/awards/{slug}/entries/new")
 def create_entry(slug: str, request: Request, form: FormDep, session: SessionDep,
                  user: PageJournalist, now: Now):
     award = awards.get_award_by_slug(session, slug, viewer=user)
-    values = _entry_values(form, award)
+    typed, values, problems = _form_problems(session, award, form, user=user)
+    if problems:
+        award = awards.get_award_by_slug(session, slug, viewer=user)
+        return _new_form(request, session, award, user, form=typed,
+                         errors=_field_errors(problems), status_code=422)
     try:
-        entry = entry_writes.create_entry(session, award, EntryCreate(**values), user=user, now=now)
+        entry = entry_writes.create_entry(session, award, EntryCreate(**values), user=user,
+                                          now=now)
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         award = awards.get_award_by_slug(session, slug, viewer=user)
-        return _new_form(request, award, awards.list_categories(session, award),
-                         form=_form_from_post(values), error=message, errors=errors,
-                         status_code=422)
+        return _new_form(request, session, award, user, form=typed,
+                         error=None if errors else message, errors=errors,
+                         status_code=getattr(err, "status_code", 422))
     return redirect(f"/entries/{entry.id}?created=1")
 
 
 def _entry_page(request, session, entry, user, *, status_code=200, **extra):
     award = session.get(Award, entry.award_id)
+    category = awards.get_category(session, entry.category_id)
     context = {
         "entry": entry,
         "award": award,
         "categories": awards.list_categories(session, award),
-        "category": awards.get_category(session, entry.category_id),
+        "category": category,
+        "accept": accept_attribute(category.accepted_kinds),
         "editable": entry.status in EDITABLE and entry_access.is_submitter(entry, user),
         "is_submitter": entry_access.is_submitter(entry, user),
         "withdrawable": entry_rules.withdrawable(award.status),
@@ -158,20 +250,41 @@ def entry_page(entry_id: Id, request: Request, session: SessionDep, user: PageUs
 @router.post("/entries/{entry_id}")
 def update_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep, user: PageUser,
                  now: Now):
+    """Saves the form; with ``action=submit`` (the page's submit button belongs to this
+    form) saves then submits, so what is submitted is what was on the screen. A refused
+    save shows the form again as typed, every problem beside its field; a refused
+    submission keeps the save and says why it was not submitted."""
     entry = entry_queries.get_entry(session, entry_id, viewer=user)
     award = session.get(Award, entry.award_id)
-    values = _entry_values(form, award)
+    submit = form.get("action") == "submit"
     version = form.get("version") if isinstance(form.get("version"), str) else None
+    typed, values, problems = _form_problems(session, award, form, user=user, entry=entry)
     try:
+        if problems:
+            raise_all(problems)
         entry_writes.update_entry(session, entry, EntryUpdate(**values), user=user, now=now,
-                             opened_at=parse_datetime(version))
+                                  opened_at=parse_datetime(version))
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         entry = entry_queries.get_entry(session, entry_id, viewer=user)
-        return _entry_page(request, session, entry, user, form=_form_from_post(values),
-                           error=message, errors=errors,
+        if submit and entry.status == EntryStatus.submitted:
+            return redirect(f"/entries/{entry_id}?saved=2")  # a second click on submit
+        return _entry_page(request, session, entry, user, form=typed,
+                           error=None if errors else message, errors=errors,
                            status_code=getattr(err, "status_code", 422))
-    return redirect(f"/entries/{entry_id}?saved=1")
+    if not submit:
+        return redirect(f"/entries/{entry_id}?saved=1")
+    try:
+        entry_writes.submit_entry(session, entry, user=user, now=now)
+    except DomainError as err:
+        # The submission's checks all come before any change: what is undone here is
+        # nothing, and the save stays.
+        session.commit()
+        entry = entry_queries.get_entry(session, entry_id, viewer=user)
+        reason = err.translated(i18n.gettext)
+        return _entry_page(request, session, entry, user, status_code=err.status_code,
+                           action_error=reason, saved_not_submitted=True)
+    return redirect(f"/entries/{entry_id}?saved=2")
 
 
 def _upload_error_page(request, session, entry_id, user, message, status_code):
@@ -266,16 +379,69 @@ def submit_entry(entry_id: Id, request: Request, session: SessionDep, user: Page
         reached=EntryStatus.submitted)
 
 
+def _confirm_page(request, entry, *, action: str, question: str, consequences: list[str],
+                  button: str, fields=()):
+    return render(request, "entries/confirm.html", {
+        "entry": entry, "action": action, "question": question, "consequences": consequences,
+        "button": button, "fields": fields, "cancel_url": f"/entries/{entry.id}",
+    })
+
+
 @router.post("/entries/{entry_id}/withdraw")
 def withdraw_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
                    user: PageUser, now: Now):
+    """Asks first (the entry leaves the award for good); with ``confirmed=1``, withdraws.
+    A withdrawal that cannot happen is refused straight away, with its reason."""
     entry = entry_queries.get_entry(session, entry_id, viewer=user)
     reason = form.get("reason") or None
+    award = session.get(Award, entry.award_id)
+    may = entry_access.is_submitter(entry, user) and entry_rules.withdrawable(award.status) \
+        and entry.status in entry_rules.ENTRY_TRANSITIONS[entry_rules.EntryAction.withdraw].sources
+    if may and form.get("confirmed") != "1":
+        try:
+            audit.clean_reason(reason)  # a note that cannot be kept is refused before asking
+        except DomainError as err:
+            message, _errors = form_error(session, err)
+            entry = entry_queries.get_entry(session, entry_id, viewer=user)
+            return _entry_page(request, session, entry, user, status_code=err.status_code,
+                               action_error=message)
+        _ = i18n.gettext
+        return _confirm_page(
+            request, entry, action=f"/entries/{entry_id}/withdraw",
+            question=_("Withdraw the entry “{title}”?").format(title=entry.title),
+            consequences=[_("The entry leaves the award: it will not be screened or judged."),
+                          _("It cannot be submitted again, and this cannot be undone.")],
+            button=_("Withdraw entry"), fields=[("reason", reason or "")])
     return _act_on_entry(
         request, session, entry_id, user,
         lambda: entry_writes.withdraw_entry(session, entry, user=user, now=now, reason=reason),
         done=f"/entries/{entry_id}?saved=3", error_slot="action_error",
         reached=EntryStatus.withdrawn)
+
+
+@router.post("/entries/{entry_id}/delete")
+def delete_draft(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
+                 user: PageUser, now: Now):
+    """Asks first (nothing can bring a deleted draft back); with ``confirmed=1``, deletes
+    it with its files and goes to the author's list."""
+    entry = entry_queries.get_entry(session, entry_id, viewer=user)
+    if entry_access.is_submitter(entry, user) and entry.status == EntryStatus.draft \
+            and form.get("confirmed") != "1":
+        _ = i18n.gettext
+        return _confirm_page(
+            request, entry, action=f"/entries/{entry_id}/delete",
+            question=_("Delete the draft “{title}”?").format(title=entry.title),
+            consequences=[_("The draft and all its files are deleted.") if entry.files
+                          else _("The draft is deleted."), _("This cannot be undone.")],
+            button=_("Delete draft"))
+    try:
+        entry_writes.delete_draft(session, entry_id, user=user, now=now)
+    except DomainError as err:
+        message, _errors = form_error(session, err)
+        entry = entry_queries.get_entry(session, entry_id, viewer=user)
+        return _entry_page(request, session, entry, user, status_code=err.status_code,
+                           action_error=message)
+    return redirect("/me/entries?deleted=1")
 
 
 # --- The organizer -------------------------------------------------------------------------

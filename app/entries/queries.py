@@ -3,7 +3,7 @@ counts, duplicate files, exports and the author's history."""
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, or_, union
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 from app.accounts.models import User
@@ -15,7 +15,7 @@ from app.entries.models import (
     EntryAuthor,
     EntryFile,
 )
-from app.entries.rules import EntryStatus
+from app.entries.rules import NOT_COUNTED, EntryStatus, limit_reached
 from app.entries.access import may_view
 from app.errors import N_, Invalid, NotFound
 from app.text import fold, nfc
@@ -204,3 +204,38 @@ def history(session: Session, entry: Entry) -> list[dict]:
          "reason": i.reason}
         for i in reversed(items) if "status" in i.changes
     ]
+
+
+def counted_entries(session: Session, award: Award, people: set[int], *,
+                     exclude: int | None) -> dict[int, int]:
+    """{user id: entries of the award that count towards the limit}, each person's
+    own entries and the ones they are a linked co-author of, together, in one query.
+    Another person's draft does not count for its co-authors until it is submitted:
+    otherwise anyone could use up a colleague's quota by listing them on drafts."""
+    counted = [Entry.award_id == award.id, col(Entry.status).not_in(list(NOT_COUNTED))]
+    if exclude is not None:
+        counted.append(Entry.id != exclude)
+    submitted = select(Entry.submitter_id.label("person"), Entry.id.label("entry_id")).where(
+        *counted, col(Entry.submitter_id).in_(people))
+    co_authored = (
+        select(EntryAuthor.user_id.label("person"), EntryAuthor.entry_id.label("entry_id"))
+        .join(Entry, Entry.id == EntryAuthor.entry_id)
+        .where(*counted, Entry.status != EntryStatus.draft,
+               col(EntryAuthor.user_id).in_(people)))
+    pairs = union(submitted, co_authored).subquery()  # UNION: each (person, entry) once
+    rows = session.exec(select(pairs.c.person, func.count()).group_by(pairs.c.person)).all()
+    return dict(rows)
+
+
+def entries_counted(session: Session, award: Award, user: User) -> int:
+    """The user's entries in the award that count towards its per-author limit, as the
+    limit check counts them (shown as "2/3" before a form is filled)."""
+    return counted_entries(session, award, {user.id}, exclude=None).get(user.id, 0)
+
+
+def limit_for(session: Session, award: Award, user: User) -> dict:
+    """What the pages show of the per-author limit before a form is filled: the count the
+    limit check makes, the most allowed, and whether another entry is possible."""
+    counted = entries_counted(session, award, user)
+    return {"counted": counted, "maximum": award.max_entries_per_author,
+            "reached": limit_reached(counted, award.max_entries_per_author)}

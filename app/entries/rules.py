@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from app.accounts.rules import Role
-from app.errors import N_, Conflict, Forbidden, Invalid
+from app.errors import N_, Conflict, Forbidden, Invalid, raise_all
 
 
 MB = 1024 * 1024
@@ -156,11 +156,17 @@ def check_series_parts(parts: int | None, maximum: int) -> None:
         raise Invalid(N_("A series may have at most {n} parts."), field="series_parts", n=maximum)
 
 
+def limit_reached(counted: int, maximum: int) -> bool:
+    """Whether a person with ``counted`` entries in an award (as ``counted_entries`` counts
+    them) may add no other: the page says so before a form is filled, the check refuses."""
+    return counted >= maximum
+
+
 def check_entry_limit(other_counted: int, maximum: int, *, co_author: str | None = None) -> None:
     """``other_counted``: a person's other entries in the award that still count, submitted
     or co-authored (as a linked account). ``co_author``: their name, when the person is not
     the one acting but a co-author listed on the entry."""
-    if other_counted + 1 <= maximum:
+    if not limit_reached(other_counted, maximum):
         return
     if co_author is None:
         raise Conflict(
@@ -176,15 +182,20 @@ def check_entry_limit(other_counted: int, maximum: int, *, co_author: str | None
 
 def check_distinct_emails(own: str, co_author_emails: list[str | None]) -> None:
     """Each co-author's address (already normalised) is theirs alone: not the submitter's,
-    not another co-author's, so that one account is never listed twice on an entry."""
+    not another co-author's, so that one account is never listed twice on an entry.
+    ``co_author_emails`` follows the form's rows (None: no address); each repeated address
+    is reported on its own row."""
     seen = {own}
-    for email in co_author_emails:
+    problems = []
+    for row, email in enumerate(co_author_emails):
         if email is None:
             continue
         if email in seen:
-            raise Invalid(N_("Each co-author's e-mail address must be their own: not yours, "
-                             "and not another co-author's."), field="co_authors")
+            problems.append(Invalid(N_("Each co-author's e-mail address must be their own: not "
+                                       "yours, and not another co-author's."),
+                                    field=f"co_authors.{row}.email"))
         seen.add(email)
+    raise_all(problems)
 
 
 def check_may_submit(email_verified: bool) -> None:

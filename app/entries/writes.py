@@ -3,8 +3,8 @@ through ``move`` (the one ending: set, stamp, flush, audit, mail)."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
-from sqlalchemy import union, update
-from sqlmodel import Session, col, func, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 from app import i18n
 from app.accounts.models import User
 from app.accounts import service as accounts
@@ -21,8 +21,10 @@ from app.entries.models import (
 )
 from app.entries.rules import EntryAction, EntryStatus
 from app.entries.access import require_submitter
-from app.entries.queries import get_entry
-from app.errors import N_, Conflict, Invalid
+from app.entries.queries import counted_entries, get_entry
+from app.errors import N_, Conflict, Invalid, collect, raise_all
+from app.db import after_commit
+from app.storage import get_storage
 from app.mail import service as mail
 from app.text import clean_line, fold, nfc, vi_name_sort_string, vi_sort_string
 
@@ -74,33 +76,12 @@ def _category_of(session: Session, award: Award, category_id: int) -> Category:
     return category
 
 
-def _counted_entries(session: Session, award: Award, people: set[int], *,
-                     exclude: int | None) -> dict[int, int]:
-    """{user id: entries of the award that count towards the limit}, each person's
-    own entries and the ones they are a linked co-author of, together, in one query.
-    Another person's draft does not count for its co-authors until it is submitted:
-    otherwise anyone could use up a colleague's quota by listing them on drafts."""
-    counted = [Entry.award_id == award.id, col(Entry.status).not_in(list(rules.NOT_COUNTED))]
-    if exclude is not None:
-        counted.append(Entry.id != exclude)
-    submitted = select(Entry.submitter_id.label("person"), Entry.id.label("entry_id")).where(
-        *counted, col(Entry.submitter_id).in_(people))
-    co_authored = (
-        select(EntryAuthor.user_id.label("person"), EntryAuthor.entry_id.label("entry_id"))
-        .join(Entry, Entry.id == EntryAuthor.entry_id)
-        .where(*counted, Entry.status != EntryStatus.draft,
-               col(EntryAuthor.user_id).in_(people)))
-    pairs = union(submitted, co_authored).subquery()  # UNION: each (person, entry) once
-    rows = session.exec(select(pairs.c.person, func.count()).group_by(pairs.c.person)).all()
-    return dict(rows)
-
-
 def _check_limits(session: Session, award: Award, entry: Entry, *, people: set[int],
                   exclude: int | None) -> None:
     """The per-author limit, for each of ``people`` among the entry's authors (the
     submitter's message speaks to them; a co-author's names that co-author). Their
     accounts are locked by the caller."""
-    counts = _counted_entries(session, award, people, exclude=exclude)
+    counts = counted_entries(session, award, people, exclude=exclude)
     for author in entry.authors:
         if author.user_id in people:
             rules.check_entry_limit(
@@ -108,23 +89,61 @@ def _check_limits(session: Session, award: Award, entry: Entry, *, people: set[i
                 co_author=None if author.user_id == entry.submitter_id else author.full_name)
 
 
-def _clean_co_authors(co_authors: list[CoAuthorIn]) -> list[dict]:
-    cleaned = []
+def _clean_co_authors(co_authors: list[CoAuthorIn]) -> tuple[list[dict | None], list]:
+    """The co-author rows cleaned, in the form's order (None: an empty row, skipped), and
+    every row's problems, each on its own field (``co_authors.<row>.full_name`` …)."""
+    rows: list[dict | None] = []
+    problems = []
     for i, author in enumerate(co_authors):
         name = clean_line(author.full_name)
         pen = clean_line(author.pen_name)
         email = clean_line(author.email)
-        if not name:
-            if pen or email:
-                raise Invalid(N_("Please give each co-author's full name."),
-                              field=f"co_authors.{i}.full_name")
+        if not (name or pen or email):
+            rows.append(None)
             continue
-        cleaned.append({"full_name": name, "pen_name": pen,
-                        "email": normalize_email(email) if email else None})
-    return cleaned
+        if not name:
+            problems.append(Invalid(N_("Please enter this co-author's full name."),
+                                    field=f"co_authors.{i}.full_name"))
+        if email:
+            try:
+                email = normalize_email(email)
+            except Invalid:
+                problems.append(Invalid(N_("This is not a valid e-mail address. Correct it, "
+                                           "or leave it empty if you do not know it."),
+                                        field=f"co_authors.{i}.email"))
+                email = None
+        rows.append({"full_name": name, "pen_name": pen, "email": email})
+    return rows, problems
 
 
-def _apply_fields(entry: Entry, values: dict, award: Award) -> None:
+def _co_author_problems(rows: list[dict | None], problems: list, *, user: User,
+                        award: Award) -> list:
+    return problems + collect(
+        lambda: rules.check_author_count(1 + sum(r is not None for r in rows),
+                                         award.max_authors_per_entry),
+        lambda: rules.check_distinct_emails(user.email, [r and r["email"] for r in rows]))
+
+
+def _field_problems(values: dict, award: Award) -> list:
+    """Every problem of the entry's own fields (``values``: all of them, cleaned)."""
+    def required(name: str, message: str):
+        def check():
+            if not values.get(name):
+                raise Invalid(message, field=name)
+        return check
+
+    return collect(
+        required("title", N_("Please enter the title of the work.")),
+        required("outlet", N_("Please enter the press outlet that published the work.")),
+        lambda: rules.check_publication_date(values.get("published_on"), award.published_from,
+                                             award.published_to),
+        lambda: rules.check_series_parts(values.get("series_parts"), award.max_series_parts),
+        lambda: rules.check_url(values.get("url"), required=False),
+    )
+
+
+def _clean_fields(values: dict) -> dict:
+    values = dict(values)
     for name in ("title", "outlet", "url"):
         if name in values:
             values[name] = clean_line(values[name])
@@ -132,27 +151,58 @@ def _apply_fields(entry: Entry, values: dict, award: Award) -> None:
         values["summary"] = nfc(values["summary"] or "").strip()
     if values.get("series_parts") == 1:
         values["series_parts"] = None
+    return values
+
+
+def _apply_fields(entry: Entry, values: dict) -> None:
     for name, value in values.items():
         setattr(entry, name, value)
-    if not entry.title:
-        raise Invalid(N_("Please enter the title of the work."), field="title")
-    if not entry.outlet:
-        raise Invalid(N_("Please enter the press outlet that published the work."),
-                      field="outlet")
-    rules.check_publication_date(entry.published_on, award.published_from, award.published_to)
-    rules.check_series_parts(entry.series_parts, award.max_series_parts)
-    rules.check_url(entry.url, required=False)
 
 
-def _verified_accounts(session: Session, co_authors: list[dict], *, user: User,
-                       award: Award) -> dict[str, int]:
-    """Checks the list of co-authors and gives {address: account id} for the addresses
-    that belong to an account which proved them (one query): those lines are linked.
-    An unverified account holding an address is never matched."""
-    rules.check_author_count(1 + len(co_authors), award.max_authors_per_entry)
-    emails = [c["email"] for c in co_authors]
-    rules.check_distinct_emails(user.email, emails)
-    emails = [e for e in emails if e]
+def _category_problems(session: Session, award: Award, category_id: int | None,
+                       entry: Entry | None) -> list:
+    def check():
+        if entry is not None and (category_id is None or category_id == entry.category_id):
+            return
+        if entry is not None and entry.code:
+            raise Conflict(N_("The category cannot change once the entry has a code."),
+                           field="category_id")
+        category = _category_of(session, award, category_id or 0)
+        if entry is not None:
+            _check_files_fit(entry, category)
+    return collect(check)
+
+
+def _problems(session: Session, award: Award, data: EntryCreate | EntryUpdate, *, user: User,
+              entry: Entry | None) -> tuple[dict, list[dict | None] | None, list]:
+    """Checks a whole form at once: (cleaned field values to set, co-author rows or None
+    when unchanged, every problem). Nothing is changed."""
+    values = _clean_fields(data.model_dump(exclude_unset=entry is not None,
+                                           exclude={"category_id", "co_authors"}))
+    current = {} if entry is None else {
+        name: getattr(entry, name)
+        for name in ("title", "outlet", "published_on", "series_parts", "url")}
+    problems = _category_problems(session, award, data.category_id, entry)
+    problems += _field_problems({**current, **values}, award)
+    rows = None
+    if data.co_authors is not None:
+        rows, row_problems = _clean_co_authors(data.co_authors)
+        problems += _co_author_problems(rows, row_problems, user=user, award=award)
+    return values, rows, problems
+
+
+def check_entry(session: Session, award: Award, data: EntryCreate | EntryUpdate, *,
+                user: User, entry: Entry | None = None) -> list:
+    """Every problem of a form for a new entry (``entry`` None) or a change to ``entry``,
+    without changing anything: a page reports them all at once, beside their fields."""
+    return _problems(session, award, data, user=user, entry=entry)[2]
+
+
+def _verified_accounts(session: Session, co_authors: list[dict]) -> dict[str, int]:
+    """{address: account id} for the co-authors' addresses that belong to an account which
+    proved them (one query): those lines are linked. An unverified account holding an
+    address is never matched."""
+    emails = [c["email"] for c in co_authors if c["email"]]
     if not emails:
         return {}
     return dict(session.exec(select(User.email, User.id).where(
@@ -198,11 +248,13 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
                  now: datetime) -> Entry:
     """A draft, with its co-authors linked to their verified accounts; the per-author limit
     is checked for the submitter and for each linked co-author. An unverified account may
-    prepare a draft (it cannot submit it)."""
+    prepare a draft (it cannot submit it). Every invalid field is reported at once."""
     if user.role != Role.journalist:
         raise Conflict(N_("Only journalists' accounts can submit entries."))
-    co_authors = _clean_co_authors(data.co_authors)
-    accounts = _verified_accounts(session, co_authors, user=user, award=award)
+    values, rows, problems = _problems(session, award, data, user=user, entry=None)
+    raise_all(problems)
+    co_authors = [r for r in rows if r is not None]
+    accounts = _verified_accounts(session, co_authors)
     people = {user.id, *accounts.values()}
     _lock_people(session, people)
     award = _award_shared(session, award.id)
@@ -211,7 +263,7 @@ def create_entry(session: Session, award: Award, data: EntryCreate, *, user: Use
     entry = Entry(award_id=award.id, category_id=category.id, submitter_id=user.id,
                   created_at=now, updated_at=now, title="", outlet="",
                   published_on=data.published_on)
-    _apply_fields(entry, data.model_dump(exclude={"category_id", "co_authors"}), award)
+    _apply_fields(entry, values)
     _set_authors(entry, user, co_authors, accounts)
     _check_limits(session, award, entry, people=people, exclude=None)
     _refresh_search(entry)
@@ -226,33 +278,28 @@ def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: Use
                  now: datetime, opened_at: datetime | None = None) -> Entry:
     """``opened_at``: the entry's ``updated_at`` when the form was opened; a save made on an
     older version (another tab saved meanwhile) is refused rather than undoing that save.
+    Every invalid field is reported at once.
 
     A co-author newly linked by this change counts it towards their limit at once (as at
     creation); those already linked are checked again at submission."""
     require_submitter(entry, user)
-    co_authors = data.co_authors
-    if co_authors is not None:
-        co_authors = _clean_co_authors(co_authors)
-        award = session.get(Award, entry.award_id)
-        accounts = _verified_accounts(session, co_authors, user=user, award=award)
+    award = session.get(Award, entry.award_id)
+    co_authors = None
+    if data.co_authors is not None:
+        rows, _ = _clean_co_authors(data.co_authors)
+        co_authors = [r for r in rows if r is not None]
+        accounts = _verified_accounts(session, co_authors)
         _lock_people(session, {user.id, *accounts.values()})
     award = _award_shared(session, entry.award_id)
     lock(session, entry)
     rules.check_editable(entry.status)
     rules.check_not_stale(opened_at, entry.updated_at)
-    values = data.model_dump(exclude_unset=True, exclude={"co_authors"})
-    if "category_id" in values:
-        if values["category_id"] is None:
-            values.pop("category_id")
-        elif entry.code and values["category_id"] != entry.category_id:
-            raise Conflict(N_("The category cannot change once the entry has a code."),
-                           field="category_id")
-        else:
-            category = _category_of(session, award, values["category_id"])
-            if category.id != entry.category_id:
-                _check_files_fit(entry, category)
+    values, _, problems = _problems(session, award, data, user=user, entry=entry)
+    raise_all(problems)
+    if data.category_id is not None:
+        values["category_id"] = data.category_id
     before = {k: getattr(entry, k) for k in values}
-    _apply_fields(entry, values, award)
+    _apply_fields(entry, values)
     if co_authors is not None:
         linked_before = _linked_people(entry)
         _set_authors(entry, user, co_authors, accounts)
@@ -267,6 +314,24 @@ def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: Use
         changes["authors"] = [a.full_name for a in entry.authors]
     audit.record(session, actor=user, action="entry.update", obj=entry, changes=changes)
     return entry
+
+
+def delete_draft(session: Session, entry_id: int, *, user: User, now: datetime) -> None:
+    """Its submitter deletes a draft: the row and its authors and files go, the files'
+    bytes leave storage once the deletion has committed, and the audit log keeps a record
+    (code-less drafts are named by their title). Anything but a draft: 409."""
+    entry = own_entry(session, entry_id, user=user)
+    if entry.status != EntryStatus.draft:
+        raise Conflict(N_("Only a draft can be deleted; a submitted entry can be withdrawn "
+                          "instead."))
+    stored = [f.stored_name for f in entry.files]
+    audit.record(session, actor=user, action="entry.delete", obj=entry,
+                 changes={"status": [entry.status, None], "title": entry.title,
+                          "files": [f.filename for f in entry.files]})
+    session.delete(entry)
+    session.flush()
+    storage = get_storage()
+    after_commit(session, lambda: [storage.delete(name) for name in stored])
 
 
 def _next_code(session: Session, category: Category) -> str:
@@ -390,6 +455,9 @@ def submit_entry(session: Session, entry: Entry, *, user: User, now: datetime) -
         entry.code = _next_code(session, category)
         _refresh_search(entry)
     entry.submitted_at = now
+    # A returned entry sent again: the organizer's reason belongs to its history (the audit
+    # record of the return), no longer to what the entry is now.
+    entry.screening_reason = None
     return move(session, entry, EntryAction.submit, actor=user, now=now,
                         changes={"code": entry.code})
 

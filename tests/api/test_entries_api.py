@@ -62,8 +62,9 @@ def test_create_entry_with_bad_date_is_422(client, session, award, journalist):
     response = _create(client, award, api_headers(client, journalist), session,
                        published_on="2020-01-01")
     assert response.status_code == 422
+    message = "Tác phẩm phải được đăng, phát trong khoảng từ 01/11/2025 đến 31/10/2026."
     assert response.json() == {
-        "detail": "Tác phẩm phải được đăng, phát trong khoảng từ 01/11/2025 đến 31/10/2026."}
+        "detail": message, "errors": [{"field": "published_on", "detail": message}]}
 
 
 def test_full_journey_upload_submit_screen(client, session, award, journalist):

@@ -51,7 +51,7 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, mailbox):
     page.set_input_files("#f-file", str(path))
     page.get_by_role("button", name="Tải lên").click()
     expect(page.locator("#upload-progress")).to_be_visible()
-    expect(page.locator("#upload-status")).to_have_text(re.compile(r"^\d+%$"))
+    expect(page.locator("#upload-status")).to_have_text(re.compile(r"^\d+,\d/3,0 MB"))
     receipt = page.locator(".receipt")
     expect(receipt).to_contain_text("Người đảng viên.pdf", timeout=30000)
     expect(receipt).to_contain_text(hashlib.sha256(data).hexdigest())

@@ -26,7 +26,8 @@ def test_a_title_too_long_for_its_column_is_refused_with_the_form(client, sessio
         "csrf_token": token, "title": "T" * 600, "outlet": "Báo Ninh Thuận",
         "published_on": "2026-03-15", "category_id": str(entry.category_id)})
     assert response.status_code == 422
-    assert 'class="alert alert-error"' in response.text
+    assert '<p class="field-error" id="e-title">Nội dung quá dài: tối đa 500 ký tự.</p>' in \
+        response.text
     assert session.exec(select(Entry.title).where(Entry.id == entry.id)).one() == \
         "Xây dựng Đảng từ cơ sở"
     organizer = make_user(session, role="organizer")

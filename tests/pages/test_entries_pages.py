@@ -172,7 +172,8 @@ def test_an_unverified_author_sees_a_disabled_submit_button_and_why(client, sess
     entry = make_entry(session, award, user=journalist)
     page_login(client, journalist)
     html = client.get(f"/entries/{entry.id}").text
-    assert '<button type="submit" class="btn" disabled>Gửi tác phẩm</button>' in html
+    assert ('<button type="submit" form="entry-form" name="action" value="submit" class="btn" '
+            'disabled aria-describedby="submit-why">Gửi tác phẩm</button>') in html
     assert "Mở trang cá nhân để nhận lại đường dẫn xác nhận." in html
 
 
@@ -256,7 +257,8 @@ def test_author_removes_a_file_and_withdraws_from_the_page(client, session):
     refused = _post(client, f"/entries/{entry.id}/files/{entry.files[0].id}/delete", {}, page)
     assert refused.status_code == 409
     assert "Chỉ có thể sửa tác phẩm khi còn là bản nháp hoặc đã được trả lại." in refused.text
-    response = _post(client, f"/entries/{entry.id}/withdraw", {"reason": "Gửi nhầm"}, page)
+    response = _post(client, f"/entries/{entry.id}/withdraw",
+                     {"reason": "Gửi nhầm", "confirmed": "1"}, page)
     assert response.headers["location"] == f"/entries/{entry.id}?saved=3"
     html = client.get(response.headers["location"]).text
     assert "Đã rút tác phẩm." in html and "Gửi nhầm" in html

@@ -97,14 +97,15 @@ def test_editing_the_list_links_new_addresses_and_keeps_notified_at(session, awa
 
 def test_an_address_is_listed_once_and_never_the_submitters_own(session, award):
     submitter = make_user(session, email="an@example.vn")
-    for co_authors in ([{"full_name": "Tôi", "email": "AN@example.vn"}],
-                       [{"full_name": "A", "email": "a@example.vn"},
-                        {"full_name": "B", "email": "a@example.vn"}]):
+    for co_authors, row in (([{"full_name": "Tôi", "email": "AN@example.vn"}], 0),
+                            ([{"full_name": "A", "email": "a@example.vn"},
+                              {"full_name": "B", "email": "a@example.vn"}], 1)):
         with pytest.raises(Invalid) as err:
             make_entry(session, award, user=submitter, co_authors=co_authors)
+        # Reported on the row that repeats an address, beside its e-mail field.
         assert (err.value.message, err.value.field) == (
             "Each co-author's e-mail address must be their own: not yours, and not another "
-            "co-author's.", "co_authors")
+            "co-author's.", f"co_authors.{row}.email")
 
 
 def test_a_co_author_sees_the_entry_but_cannot_act_on_it(session, award):

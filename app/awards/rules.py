@@ -66,6 +66,9 @@ def check_award_transition(current: str, target: str, *, category_count: int,
         target_status = AwardStatus(target)
     except ValueError:
         raise Invalid(N_("Unknown award status."), field="status") from None
+    if target_status == AwardStatus.open and current in (AwardStatus.judging,
+                                                         AwardStatus.published):
+        raise Conflict(N_("Submissions cannot be reopened once judging has started."))
     if target_status not in AWARD_TRANSITIONS[AwardStatus(current)]:
         raise Conflict(
             N_("An award cannot move from “{current}” to “{target}”."),

@@ -1,6 +1,6 @@
 """Awards and categories: the organizer's set-up, the public's view."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -161,12 +161,12 @@ def change_status(
                "tab or another organizer). Nothing more was done; check the page and try "
                "again if needed."), status=[rules.STATUS_LABELS[AwardStatus(award.status)]])
     previous_closes = award.submission_closes_at
-    if closes_at is not None:
-        if not rules.is_reopening(award.status, target):
-            raise Invalid(N_("A new closing time is set here only when reopening "
-                             "submissions."), field="submission_closes_at")
+    if closes_at is not None and rules.is_reopening(award.status, target):
         award.submission_closes_at = _aware(closes_at, award.timezone)
         _check(award)
+    elif closes_at is not None and target in rules.AWARD_TRANSITIONS[AwardStatus(award.status)]:
+        raise Invalid(N_("A new closing time is set here only when reopening submissions."),
+                      field="submission_closes_at")
     return _move(session, award, target, actor=actor, reason=reason, now=now,
                  previous_closes=previous_closes)
 
@@ -186,7 +186,9 @@ def _move(session: Session, award: Award, target: str, *, actor: User, reason: s
     changes: dict = {"status": [award.status, new_status]}
     if rules.is_reopening(award.status, new_status):
         rules.check_reopen(award.submission_closes_at, now)
-        changes["submission_closes_at"] = [previous_closes, award.submission_closes_at]
+        changes["submission_closes_at"] = [
+            value.astimezone(UTC) if value else None
+            for value in (previous_closes, award.submission_closes_at)]
     publishing = new_status == AwardStatus.published
     if publishing:
         # The results package decides when results may go out and what follows; imported

@@ -280,7 +280,7 @@ def _confirm_move(request, session, award, target: str, *, reason, now):
         lines.append(gettext(N_("Entries returned for changes that can no longer be sent "
                                 "back: %(n)s.")) % {"n": total["returned"]})
         if award.submission_closes_at and award.submission_closes_at > now:
-            lines.append(gettext(N_("The deadline (%(deadline)s, %(zone)s) has not passed: "
+            lines.append(gettext(N_("The deadline, %(deadline)s %(zone)s, has not passed: "
                                     "authors lose the time left.")) % {
                 "deadline": award.submission_closes_at.astimezone(
                     ZoneInfo(award.timezone)).strftime("%H:%M %d/%m/%Y"),

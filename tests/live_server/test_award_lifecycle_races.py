@@ -91,7 +91,7 @@ def test_reopening_and_starting_judging_at_once_do_one_of_them(server, db):
     with Session(db) as session:
         status = session.get(Award, award.id).status
     moves = _moves(db, award.id)
-    assert len(moves) == 4  # draft→open, open→closed by the factory, then one of the two
+    assert len(moves) == 3  # draft→open, open→closed by the factory, then one of the two
     if reopened.status_code == 303:
         assert (status, moves[-1]["status"]) == ("open", ["closed", "open"])
     else:

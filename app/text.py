@@ -2,7 +2,9 @@
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, time
+
+from app.errors import N_, Invalid
 
 # Control characters (tabs and newlines kept) and the bidirectional overrides and isolates
 # that can make a title or a name read differently from what it is ("T\u202egnp.exe").
@@ -120,3 +122,69 @@ def parse_datetime(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+# Dates as Vietnamese offices write them: 01/11/2026 (also 1/11/2026, 01-11-2026, 01.11.2026,
+# 01112026 from a phone's digit pad); ISO 2026-11-01 is still read for older forms and scripts.
+_DAY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})|(\d{2})(\d{2})(\d{4})")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# Times on the 24-hour clock: 17:00, 8:30, 8h30, 17h, 1700.
+_CLOCK = re.compile(r"(\d{1,2})(?:[:hH.](\d{2})?)?|(\d{2})(\d{2})")
+DAY_PATTERN = r"\s*(\d{1,2}[\/.\-]\d{1,2}[\/.\-]\d{4}|\d{8}|\d{4}-\d{1,2}-\d{1,2})\s*"
+CLOCK_PATTERN = r"\s*(\d{1,2}([:hH.](\d{2})?)?|\d{4})\s*"
+
+
+def parse_day(value: str | None, *, field: str) -> date | None:
+    """A date typed as dd/mm/yyyy (or ISO), None when empty; Invalid on ``field`` else."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if match := _DAY.fullmatch(text):
+        day, month, year = (int(g) for g in (match.groups()[:3] if match.group(1)
+                                             else match.groups()[3:]))
+    elif match := _ISO_DAY.fullmatch(text):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        raise Invalid(N_("The date must be written as dd/mm/yyyy."), field=field)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise Invalid(N_("There is no such day: {value}."), field=field, value=text) from None
+
+
+def parse_clock(value: str | None, *, field: str) -> time | None:
+    """A time of day on the 24-hour clock (17:00, 8h30, 1700), None when empty."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    match = _CLOCK.fullmatch(text)
+    if not match:
+        raise Invalid(N_("The time must be written as HH:MM on the 24-hour clock, e.g. "
+                         "17:00."), field=field)
+    hour, minute = ((match.group(1), match.group(2)) if match.group(1)
+                    else (match.group(3), match.group(4)))
+    try:
+        return time(int(hour), int(minute or 0))
+    except ValueError:
+        raise Invalid(N_("The time must be written as HH:MM on the 24-hour clock, e.g. "
+                         "17:00."), field=field) from None
+
+
+def parse_local_datetime(day: str | None, clock: str | None, *, field: str,
+                         default_clock: time) -> datetime | None:
+    """A date field and a time field read together (naive: the caller knows the zone).
+    An ISO date-time in the date field ("2026-11-01T08:00") is read as it is; a date without
+    a time takes ``default_clock``; a time without a date is refused."""
+    text = (day or "").strip()
+    if "T" in text:
+        try:
+            return datetime.fromisoformat(text).replace(second=0, microsecond=0)
+        except ValueError:
+            raise Invalid(N_("The date must be written as dd/mm/yyyy."), field=field) from None
+    the_day = parse_day(text, field=field)
+    the_clock = parse_clock(clock, field=f"{field}_time")
+    if the_day is None:
+        if the_clock is not None:
+            raise Invalid(N_("Please enter the date as well (dd/mm/yyyy)."), field=field)
+        return None
+    return datetime.combine(the_day, the_clock or default_clock)

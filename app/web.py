@@ -20,6 +20,7 @@ from app.awards.rules import KIND_LABELS, PRIZE_LABELS, PRIZE_LEVELS, STATUS_LAB
 from app.config import get_settings
 from app.errors import N_, DomainError, Forbidden, Invalid
 from app.security import csrf_matches, csrf_token_for
+from app.text import CLOCK_PATTERN, DAY_PATTERN
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION_COOKIE = "gb_session"
@@ -101,6 +102,19 @@ def _filesize(size: int) -> str:
     return f"{size} B"
 
 
+def _megabytes(mb: int | None) -> str:
+    """A size limit kept in MB, shown as people read it: "50 MB", past 1,024 MB in GB
+    ("1,5 GB", "4 GB"; the decimal comma in Vietnamese, as the filesize filter)."""
+    if mb is None:
+        return ""
+    if mb < 1024:
+        return f"{mb} MB"
+    text = f"{mb / 1024:.1f}".removesuffix(".0")
+    if i18n.current_language.get() == "vi":
+        text = text.replace(".", ",")
+    return f"{text} GB"
+
+
 def _kind_label(kind: str) -> str:
     return i18n.gettext(KIND_LABELS.get(kind, kind))
 
@@ -122,6 +136,9 @@ templates.env.filters["date"] = _format_date
 templates.env.filters["filesize"] = _filesize
 templates.env.filters["kind_label"] = _kind_label
 templates.env.filters["zone"] = zones.label
+templates.env.filters["megabytes"] = _megabytes
+templates.env.globals.update(zone_choices=zones.choices, DAY_PATTERN=DAY_PATTERN,
+                             CLOCK_PATTERN=CLOCK_PATTERN)
 templates.env.globals.update(
     LANGUAGES=i18n.LANGUAGES,
     ROLE_LABELS=ROLE_LABELS,

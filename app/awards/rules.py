@@ -6,6 +6,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.errors import N_, Conflict, Invalid
+from app.text import slugify
 
 
 class AwardStatus(StrEnum):
@@ -20,7 +21,8 @@ class AwardStatus(StrEnum):
 AWARD_TRANSITIONS: dict[AwardStatus, frozenset[AwardStatus]] = {
     AwardStatus.draft: frozenset({AwardStatus.open}),
     AwardStatus.open: frozenset({AwardStatus.closed}),
-    AwardStatus.closed: frozenset({AwardStatus.judging}),
+    # Back to open (a new, later deadline) until judging starts: see check_reopen.
+    AwardStatus.closed: frozenset({AwardStatus.judging, AwardStatus.open}),
     AwardStatus.judging: frozenset({AwardStatus.published}),
     AwardStatus.published: frozenset(),
 }
@@ -34,12 +36,39 @@ STATUS_LABELS = {
 }
 
 
+# Each move named by what it does (the buttons say this, not the next status).
+MOVE_LABELS: dict[tuple[AwardStatus, AwardStatus], str] = {
+    (AwardStatus.draft, AwardStatus.open): N_("Open submissions"),
+    (AwardStatus.open, AwardStatus.closed): N_("Close submissions"),
+    (AwardStatus.closed, AwardStatus.open): N_("Reopen submissions"),
+    (AwardStatus.closed, AwardStatus.judging): N_("Start judging"),
+    (AwardStatus.judging, AwardStatus.published): N_("Publish the results"),
+}
+# Moves that ask first on a confirmation page saying what follows (publishing has its own).
+ASKS_FIRST = frozenset({(AwardStatus.open, AwardStatus.closed),
+                        (AwardStatus.closed, AwardStatus.judging),
+                        (AwardStatus.judging, AwardStatus.published)})
+
+
+def award_actions(status: str) -> list[dict]:
+    """The moves offered from ``status``, in the order shown: the one that can be undone
+    first, the ones that cannot (``danger``) after it."""
+    moves = [(AwardStatus(status), target) for target in AWARD_TRANSITIONS[AwardStatus(status)]]
+    moves.sort(key=lambda move: (move in ASKS_FIRST, move[1]))
+    return [{"target": target.value, "label": MOVE_LABELS[(source, target)],
+             "danger": (source, target) in ASKS_FIRST,
+             "reopen": is_reopening(source, target)} for source, target in moves]
+
+
 def check_award_transition(current: str, target: str, *, category_count: int,
                            window_set: bool = True) -> AwardStatus:
     try:
         target_status = AwardStatus(target)
     except ValueError:
         raise Invalid(N_("Unknown award status."), field="status") from None
+    if target_status == AwardStatus.open and current in (AwardStatus.judging,
+                                                         AwardStatus.published):
+        raise Conflict(N_("Submissions cannot be reopened once judging has started."))
     if target_status not in AWARD_TRANSITIONS[AwardStatus(current)]:
         raise Conflict(
             N_("An award cannot move from “{current}” to “{target}”."),
@@ -51,6 +80,67 @@ def check_award_transition(current: str, target: str, *, category_count: int,
     if target_status == AwardStatus.open and not window_set:
         raise Conflict(N_("Set the submission window before opening the award."))
     return target_status
+
+
+def is_reopening(current: str, target: str) -> bool:
+    return current == AwardStatus.closed and target == AwardStatus.open
+
+
+def check_reopen(closes: datetime | None, now: datetime) -> None:
+    """Submissions reopen only towards a closing time still ahead: otherwise the award
+    would be open with its deadline already passed."""
+    if closes is None or closes <= now:
+        raise Invalid(N_("To reopen submissions, set a new closing time in the future."),
+                      field="submission_closes_at")
+
+
+class Phase(StrEnum):
+    """What the public sees of an award: its status read against the submission window."""
+    draft = "draft"
+    upcoming = "upcoming"
+    open = "open"
+    ended = "ended"
+    closed = "closed"
+    judging = "judging"
+    published = "published"
+
+
+PHASE_LABELS = {
+    Phase.draft: N_("Draft"),
+    Phase.upcoming: N_("Opening soon"),
+    Phase.open: N_("Open for entries"),
+    Phase.ended: N_("Submissions have ended"),
+    Phase.closed: N_("Closed for entries"),
+    Phase.judging: N_("Judging"),
+    Phase.published: N_("Results published"),
+}
+
+
+def phase(status: str, opens: datetime | None, closes: datetime | None,
+          now: datetime) -> Phase:
+    """An open award is "opening soon" before its window, open inside it and "ended"
+    after it, whatever its stored status says; the other statuses are what they are."""
+    if status != AwardStatus.open:
+        return Phase(status)
+    if opens is not None and now < opens:
+        return Phase.upcoming
+    if closes is not None and now >= closes:
+        return Phase.ended
+    return Phase.open
+
+
+def award_slug(title: str | None, year: int, *, limit: int = 120) -> str:
+    """The award's address made from its title, with the year once ("Giải báo chí tỉnh X
+    năm 2026" + 2026 → "giai-bao-chi-tinh-x-nam-2026"), cut at a word to fit ``limit``."""
+    words = [w for w in slugify(title or "").split("-") if w]
+    suffix = [] if str(year) in words else [str(year)]
+    room = limit - sum(len(w) + 1 for w in suffix)
+    kept: list[str] = []
+    for word in words:
+        if sum(len(w) + 1 for w in kept) + len(word) > room:
+            break
+        kept.append(word)
+    return "-".join(kept + suffix) or str(year)
 
 
 # What the published results, their files and the certificates print: fixed once published.

@@ -1,6 +1,6 @@
 """Awards and categories: the organizer's set-up, the public's view."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -21,8 +21,8 @@ from app.awards.models import (
 )
 from app.awards.rules import AwardStatus
 from app.db import flush_unique, utcnow
-from app.errors import N_, Conflict, NotFound
-from app.text import clean_line, nfc, slugify
+from app.errors import N_, Conflict, Invalid, NotFound
+from app.text import clean_line, nfc
 
 # Award fields that a PATCH may set to null ("not announced yet"); others ignore a null.
 CLEARABLE_FIELDS = frozenset(
@@ -87,7 +87,7 @@ def _clean_award_values(values: dict, timezone: str) -> dict:
 def create_award(session: Session, data: AwardCreate, *, actor: User) -> Award:
     timezone = rules.check_timezone(data.timezone)
     values = _clean_award_values(data.model_dump(), timezone)
-    slug = values.pop("slug") or slugify(f"{values['title'] or ''} {values['year']}")
+    slug = values.pop("slug") or rules.award_slug(values["title"], values["year"])
     rules.check_slug(slug)
     award = Award(slug=slug, **values)
     _check(award)
@@ -103,6 +103,7 @@ def update_award(
 ) -> Award:
     """Change settings and/or move the award along its state machine, all or nothing."""
     lock_award(session, award)
+    previous_closes = award.submission_closes_at
     values = data.model_dump(exclude_unset=True)
     target = values.pop("status", None)
     reason = clean_line(values.pop("reason", None))
@@ -121,7 +122,8 @@ def update_award(
         audit.record(session, actor=actor, action="award.update", obj=award, changes=changes,
                      reason=reason)
     if target is not None and target != award.status:
-        _move(session, award, target, actor=actor, reason=reason, now=now)
+        _move(session, award, target, actor=actor, reason=reason, now=now,
+              previous_closes=previous_closes)
     session.add(award)
     flush_unique(session, _slug_taken())
     return award
@@ -143,16 +145,37 @@ def change_status(
     actor: User,
     reason: str | None = None,
     now: datetime | None = None,
+    expected: str | None = None,
+    closes_at: datetime | None = None,
 ) -> Award:
     """Moves the award along its state machine (one transition path: lock, check, set,
-    stamp, audit)."""
+    stamp, audit).
+
+    ``expected``: the status the organizer saw when asking for the move (a confirmation
+    page, a second tab); if the award has moved since, nothing happens and Conflict says
+    where it is now. ``closes_at``: the new closing time when reopening submissions."""
     lock_award(session, award)
-    return _move(session, award, target, actor=actor, reason=reason, now=now)
+    if expected is not None and award.status != expected:
+        raise Conflict(
+            N_("This award is now “{status}”: it changed after you opened this page (another "
+               "tab or another organizer). Nothing more was done; check the page and try "
+               "again if needed."), status=[rules.STATUS_LABELS[AwardStatus(award.status)]])
+    previous_closes = award.submission_closes_at
+    if closes_at is not None and rules.is_reopening(award.status, target):
+        award.submission_closes_at = _aware(closes_at, award.timezone)
+        _check(award)
+    elif closes_at is not None and target in rules.AWARD_TRANSITIONS[AwardStatus(award.status)]:
+        raise Invalid(N_("A new closing time is set here only when reopening submissions."),
+                      field="submission_closes_at")
+    return _move(session, award, target, actor=actor, reason=reason, now=now,
+                 previous_closes=previous_closes)
 
 
 def _move(session: Session, award: Award, target: str, *, actor: User, reason: str | None,
-          now: datetime | None) -> Award:
-    """The status change itself, for an award already locked by the caller."""
+          now: datetime | None, previous_closes: datetime | None = None) -> Award:
+    """The status change itself, for an award already locked by the caller. Reopening
+    (closed → open) needs a closing time ahead and records the old and new deadline."""
+    now = now or utcnow()
     count = session.exec(
         select(func.count()).select_from(Category).where(Category.award_id == award.id)
     ).one()
@@ -160,21 +183,24 @@ def _move(session: Session, award: Award, target: str, *, actor: User, reason: s
         award.status, target, category_count=count,
         window_set=award.submission_opens_at is not None
         and award.submission_closes_at is not None)
+    changes: dict = {"status": [award.status, new_status]}
+    if rules.is_reopening(award.status, new_status):
+        rules.check_reopen(award.submission_closes_at, now)
+        changes["submission_closes_at"] = [
+            value.astimezone(UTC) if value else None
+            for value in (previous_closes, award.submission_closes_at)]
     publishing = new_status == AwardStatus.published
     if publishing:
         # The results package decides when results may go out and what follows; imported
         # here because it builds on awards (an award change never needs it otherwise).
         from app.results import service as results
         results.check_publishable(session, award)
-    old = award.status
     award.status = new_status
-    award.updated_at = now or utcnow()
+    award.updated_at = now
     session.add(award)
     session.flush()
-    audit.record(
-        session, actor=actor, action="award.status", obj=award,
-        changes={"status": [old, new_status]}, reason=reason,
-    )
+    audit.record(session, actor=actor, action="award.status", obj=award, changes=changes,
+                 reason=reason)
     if publishing:
         results.after_publish(session, award, now=award.updated_at)
     return award

@@ -403,16 +403,26 @@ def assign(round_id: Id, request: Request, session: SessionDep, organizer: PageO
                     f"&added={result.added}&removed={result.removed}#assign")
 
 
-def _move(request, session, round_id, organizer, now, action: RoundAction, **kwargs):
-    round_, _award = _round_and_award(session, round_id, organizer)
+def _move(request, session, round_id, organizer, now, action: RoundAction, *,
+          confirmed: bool, **kwargs):
+    """Starting and closing a round cannot be undone: the first post shows what follows
+    (a confirmation page, once the move's own checks pass), the confirmed one moves. A
+    round already where the move leads (a double click, another tab) says so and moves
+    nothing."""
+    round_, award = _round_and_award(session, round_id, organizer)
     target = rules.ROUND_TRANSITIONS[action].target
+    if round_.status == target:
+        return redirect(f"/admin/rounds/{round_id}?done=already_{action.value}")
     try:
+        if not confirmed:
+            effects = service.check_move(session, round_, action, **kwargs)
+            return _confirm_move(request, session, round_, award, action, effects, **kwargs)
         service.move_round(session, round_, action, actor=organizer, now=now, **kwargs)
     except DomainError as err:
         message, errors = form_error(session, err)
         round_, award = _round_and_award(session, round_id, organizer)
-        if round_.status == target:  # a second click: the first one did it
-            return redirect(f"/admin/rounds/{round_id}?done={action.value}")
+        if round_.status == target:  # the other click got there first
+            return redirect(f"/admin/rounds/{round_id}?done=already_{action.value}")
         return _round_page(request, session, round_, award,
                            status_code=err.status_code, errors=errors,
                            **{f"{action.value}_error": message},
@@ -421,10 +431,40 @@ def _move(request, session, round_id, organizer, now, action: RoundAction, **kwa
     return redirect(f"/admin/rounds/{round_id}?done={action.value}")
 
 
+def _confirm_move(request, session, round_, award, action: RoundAction, effects: dict, *,
+                  force: bool = False, reason: str | None = None):
+    assigned, final = queries.round_counts(session, [round_.id]).get(round_.id, (0, 0))
+    if action == RoundAction.start:
+        question = gettext(N_("Start scoring in “%(round)s”?")) % {"round": round_.name}
+        lines = [
+            gettext(N_("Judges who will be mailed the link to their entries: %(n)s.")) % {
+                "n": effects["judges"]},
+            gettext(N_("Assignments to score: %(n)s.")) % {"n": assigned},
+            gettext(N_("The round's settings and rubric are frozen from then on.")),
+        ]
+        button, fields = gettext(N_("Start scoring")), []
+    else:
+        question = gettext(N_("Close “%(round)s”?")) % {"round": round_.name}
+        lines = [gettext(N_("Judges can no longer change their scores; the round's ranking "
+                            "becomes final.")),
+                 gettext(N_("Final scores: %(final)s of %(assigned)s.")) % {
+                     "final": final, "assigned": assigned}]
+        if effects["missing"]:
+            lines.append(gettext(N_("Scores missing or not final, left out of the ranking: "
+                                    "%(n)s. Your reason is kept in the audit log.")) % {
+                "n": effects["missing"]})
+        button = gettext(N_("Close the round"))
+        fields = [("force", "on" if force else ""), ("reason", reason or "")]
+    return render(request, "console/rounds/confirm.html", {
+        "award": award, "round": round_, "question": question, "consequences": lines,
+        "button": button, "action": action.value, "fields": fields})
+
+
 @router.post("/admin/rounds/{round_id}/start")
-def start(round_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
-          now: Now):
-    return _move(request, session, round_id, organizer, now, RoundAction.start)
+def start(round_id: Id, request: Request, form_data: FormDep, session: SessionDep,
+          organizer: PageOrganizer, now: Now):
+    return _move(request, session, round_id, organizer, now, RoundAction.start,
+                 confirmed=form_data.get("confirmed") == "1")
 
 
 @router.post("/admin/rounds/{round_id}/close")
@@ -434,7 +474,8 @@ def close(round_id: Id, request: Request, form_data: FormDep, session: SessionDe
     data = CloseIn(force=form_data.get("force") == "on",
                    reason=reason if isinstance(reason, str) else None)
     return _move(request, session, round_id, organizer, now, RoundAction.close,
-                 force=data.force, reason=data.reason)
+                 confirmed=form_data.get("confirmed") == "1", force=data.force,
+                 reason=data.reason)
 
 
 # --- Progress, reminders, assignments, history ---------------------------------------------

@@ -194,6 +194,26 @@ def move_round(session: Session, round_: Round, action: RoundAction | str, *, ac
     return round_
 
 
+def check_move(session: Session, round_: Round, action: RoundAction | str, *,
+               force: bool = False, reason: str | None = None) -> dict:
+    """What ``move_round`` would check, without changing anything: for the confirmation
+    page, which asks only when the move can go ahead. Returns what it would set off
+    (``judges``: how many judges the start mails)."""
+    action = RoundAction(action)
+    rules.check_round_transition(round_.status, action)
+    if action == RoundAction.start:
+        rules.check_award_allows_scoring(session.get(Award, round_.award_id).status)
+        _check_covered(session, round_)
+        judges = session.exec(
+            select(func.count(func.distinct(Assignment.judge_id)))
+            .where(Assignment.round_id == round_.id, col(Assignment.conflict_at).is_(None))).one()
+        return {"judges": judges}
+    reason = audit.clean_reason(reason)
+    missing = queries.missing_final(session, round_)
+    rules.check_close(missing=missing, force=force, reason=reason)
+    return {"missing": missing}
+
+
 def _check_covered(session: Session, round_: Round) -> None:
     """Scoring starts only when every entry of the round has its judges."""
     entries = queries.round_entry_specs(session, round_)

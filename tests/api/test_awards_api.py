@@ -20,7 +20,7 @@ def test_create_award_is_201_draft(client, session):
     assert response.status_code == 201
     body = response.json()
     assert (body["status"], body["slug"], body["timezone"]) == (
-        "draft", "giai-bao-chi-ve-xay-dung-dang-tinh-ninh-thuan-nam-2021-2021", "Asia/Ho_Chi_Minh")
+        "draft", "giai-bao-chi-ve-xay-dung-dang-tinh-ninh-thuan-nam-2021", "Asia/Ho_Chi_Minh")
     assert body["max_entries_per_author"] == 3
 
 

@@ -47,15 +47,17 @@ def test_organizer_sets_up_an_award_with_two_categories_and_opens_it(page):
     page.get_by_role("link", name="Tạo giải mới").click()
     page.get_by_label("Tên giải").fill(title)
     page.get_by_label("Năm").fill("2026")
-    page.get_by_label("Bắt đầu").fill("2026-11-01T08:00")
-    page.get_by_label("Kết thúc").fill("2027-01-31T17:00")
-    page.get_by_label("Từ ngày").fill("2025-11-01")
-    page.get_by_label("Đến ngày").fill("2026-10-31")
+    page.get_by_label("Ngày bắt đầu (dd/mm/yyyy)").fill("01/11/2026")
+    page.locator("#f-submission_opens_at_time").fill("08:00")
+    page.get_by_label("Ngày kết thúc (dd/mm/yyyy)").fill("31/01/2027")
+    page.locator("#f-submission_closes_at_time").fill("17:00")
+    page.get_by_label("Từ ngày").fill("01/11/2025")
+    page.get_by_label("Đến ngày").fill("31/10/2026")
     page.get_by_label("Thể lệ (Markdown)").fill("## Đối tượng\n\nMọi nhà báo.")
     page.get_by_role("button", name="Tạo giải").click()
     expect(page.get_by_text("Đã lưu giải.")).to_be_visible()
 
-    page.get_by_role("button", name="Chuyển sang: Đang nhận tác phẩm").click()
+    page.get_by_role("button", name="Mở nhận tác phẩm").click()
     expect(page.get_by_role("alert")).to_have_text(
         "Cần thêm ít nhất một thể loại trước khi mở nhận tác phẩm.")
 
@@ -68,7 +70,7 @@ def test_organizer_sets_up_an_award_with_two_categories_and_opens_it(page):
         page.get_by_role("button", name="Lưu thể loại").click()
         expect(page.get_by_text("Đã lưu thể loại.")).to_be_visible()
 
-    page.get_by_role("button", name="Chuyển sang: Đang nhận tác phẩm").click()
+    page.get_by_role("button", name="Mở nhận tác phẩm").click()
     expect(page.get_by_text("Đã chuyển trạng thái của giải.")).to_be_visible()
     page.get_by_role("link", name="Trang công khai").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()

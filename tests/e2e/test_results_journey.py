@@ -109,7 +109,9 @@ def test_the_organizer_closes_allocates_overrides_and_publishes(page, browser, l
 
     # Close the final round: every score is final.
     page.goto(f"/admin/rounds/{round_['id']}")
-    page.get_by_role("button", name="Kết thúc vòng").click()
+    page.get_by_role("button", name="Kết thúc vòng…").click()
+    expect(page.get_by_text("Đã chốt 8/8 phiếu điểm.")).to_be_visible()
+    page.get_by_role("button", name="Kết thúc vòng", exact=True).click()
     expect(page.get_by_text("Vòng chấm đã kết thúc.")).to_be_visible()
 
     # Its ranking: 90, 80, 70, 60.

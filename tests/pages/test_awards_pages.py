@@ -6,8 +6,9 @@ from tests.factories import make_award, make_user, page_login
 
 AWARD_FORM = {
     "title": "Giải báo chí tỉnh Ninh Thuận", "year": "2026", "slug": "",
-    "submission_opens_at": "2026-11-01T08:00", "submission_closes_at": "2026-12-31T17:00",
-    "timezone": "Asia/Ho_Chi_Minh", "published_from": "2025-11-01", "published_to": "2026-10-31",
+    "submission_opens_at_date": "01/11/2026", "submission_opens_at_time": "08:00",
+    "submission_closes_at_date": "31/12/2026", "submission_closes_at_time": "17:00",
+    "timezone": "Asia/Ho_Chi_Minh", "published_from": "01/11/2025", "published_to": "31/10/2026",
     "max_entries_per_author": "3", "max_authors_per_entry": "5", "max_series_parts": "5",
     "rules": "## Thể lệ\n\nGửi **bản PDF**.",
 }
@@ -56,13 +57,14 @@ def test_organizer_creates_an_award_through_the_form(client, session):
         "giai-bao-chi-tinh-ninh-thuan-2026", "draft", "2026-12-31T10:00:00+00:00")
     assert response.headers["location"] == f"/admin/awards/{award.id}?saved=1"
     html = client.get(response.headers["location"]).text
-    assert 'value="2026-12-31T17:00"' in html
+    assert ('value="31/12/2026"', 'value="17:00"', 'value="01/11/2025"') == tuple(
+        v for v in ('value="31/12/2026"', 'value="17:00"', 'value="01/11/2025"') if v in html)
 
 
 def test_award_form_errors_keep_the_input(client, session):
     _organizer(client, session)
     response = _post(client, "/admin/awards/new",
-                     {**AWARD_FORM, "submission_closes_at": "2026-10-01T08:00"},
+                     {**AWARD_FORM, "submission_closes_at_date": "01/10/2026"},
                      "/admin/awards/new")
     assert response.status_code == 422
     assert "Thời điểm kết thúc nhận tác phẩm phải sau thời điểm bắt đầu." in response.text

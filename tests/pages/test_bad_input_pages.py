@@ -146,7 +146,7 @@ def test_an_award_status_reason_is_cleaned_and_bounded(client, session):
     assert "Lý do chỉ được dài tối đa 20000 ký tự." in too_long.text
     assert session.get(Award, award.id).status == "open"
     response = client.post(f"{page}/status", data={"csrf_token": token, "status": "closed",
-                                                   "reason": "Hết\x00 hạn"},
+                                                   "reason": "Hết\x00 hạn", "confirmed": "1"},
                            follow_redirects=False)
     assert response.status_code == 303
     reason = session.exec(select(AuditEntry.reason).where(

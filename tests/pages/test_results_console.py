@@ -425,7 +425,7 @@ def test_publish_through_the_confirmation_page(client, session):
     _allocate(session, world)
     _login(client, world.organizer)
     award_page = client.get(f"/admin/awards/{world.award.id}").text
-    assert f'<a class="btn" href="/admin/awards/{world.award.id}/publish">' in award_page
+    assert f'<a class="btn btn-danger" href="/admin/awards/{world.award.id}/publish">' in award_page
     confirm = f"/admin/awards/{world.award.id}/publish"
     html = client.get(confirm).text
     text = _text(html)

@@ -342,14 +342,21 @@ def test_assign_reports_the_counts_then_start_mails_the_judges(client, session):
     again = _post(client, f"{page}/assign", {}, page)
     assert again.headers["location"] == f"{page}?done=assigned&assignments=6&added=0&removed=0#assign"
 
-    started = _post(client, f"{page}/start", {}, page)
+    asked = _post(client, f"{page}/start", {}, page)
+    assert asked.status_code == 200
+    assert "3 giám khảo sẽ nhận thư kèm đường dẫn tới các tác phẩm được giao." in asked.text
+    assert 'name="confirmed" value="1"' in asked.text
+    session.refresh(round_)
+    assert round_.status == "setup"
+    started = _post(client, f"{page}/start", {"confirmed": "1"}, page)
     assert started.headers["location"] == f"{page}?done=start"
     session.refresh(round_)
     assert round_.status == "scoring"
     mails = session.exec(select(Mail).where(Mail.template == "judge_queue")).all()
     assert sorted(m.to for m in mails) == sorted(j.email for j in judges)
-    twice = _post(client, f"{page}/start", {}, page)  # a double click
-    assert twice.headers["location"] == f"{page}?done=start"
+    twice = _post(client, f"{page}/start", {"confirmed": "1"}, page)  # a double click
+    assert twice.headers["location"] == f"{page}?done=already_start"
+    assert "đã bắt đầu chấm từ trước" in client.get(twice.headers["location"]).text
     assert len(session.exec(select(Mail).where(Mail.template == "judge_queue")).all()) == 3
 
 
@@ -395,8 +402,15 @@ def test_close_is_refused_while_scores_are_missing_then_forced_with_a_reason(cli
     assert 'id="e-reason">' in no_reason.text
     session.refresh(world.round)
     assert world.round.status == "scoring"
+    asked = _post(client, f"{page}/close",
+                  {"force": "on", "reason": "Giám khảo 2 ốm, Ban tổ chức quyết định"}, page)
+    assert asked.status_code == 200
+    assert ("3 phiếu điểm chưa có hoặc chưa chốt sẽ không được tính vào xếp hạng."
+            in asked.text)
+    assert 'name="reason" value="Giám khảo 2 ốm, Ban tổ chức quyết định"' in asked.text
     forced = _post(client, f"{page}/close",
-                   {"force": "on", "reason": "Giám khảo 2 ốm, Ban tổ chức quyết định"}, page)
+                   {"force": "on", "reason": "Giám khảo 2 ốm, Ban tổ chức quyết định",
+                    "confirmed": "1"}, page)
     assert forced.headers["location"] == f"{page}?done=close"
     session.refresh(world.round)
     assert (world.round.status, world.round.close_reason) == (
@@ -414,7 +428,9 @@ def test_close_without_force_succeeds_when_every_score_is_final(client, session)
     _login_organizer(client, session, world.organizer)
     page = f"/admin/rounds/{world.round.id}"
     assert "Mọi phiếu điểm đã chốt." in client.get(page).text
-    assert _post(client, f"{page}/close", {}, page).status_code == 303
+    asked = _post(client, f"{page}/close", {}, page)
+    assert asked.status_code == 200 and "Đã chốt 2/2 phiếu điểm." in asked.text
+    assert _post(client, f"{page}/close", {"confirmed": "1"}, page).status_code == 303
     session.refresh(world.round)
     assert (world.round.status, world.round.close_reason) == ("closed", None)
 

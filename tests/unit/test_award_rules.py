@@ -9,11 +9,11 @@ from app.errors import Conflict, Invalid
 LIMITS = {"max_entries_per_author": 3, "max_authors_per_entry": 5, "max_series_parts": 5}
 
 
-def test_award_moves_only_forward_one_step():
+def test_award_moves_forward_one_step_or_reopens_until_judging():
     assert {s: sorted(t) for s, t in AWARD_TRANSITIONS.items()} == {
         "draft": ["open"],
         "open": ["closed"],
-        "closed": ["judging"],
+        "closed": ["judging", "open"],
         "judging": ["published"],
         "published": [],
     }
@@ -22,7 +22,7 @@ def test_award_moves_only_forward_one_step():
 @pytest.mark.parametrize(
     ("current", "target"),
     [("draft", "closed"), ("draft", "published"), ("open", "draft"), ("published", "judging"),
-     ("closed", "open"), ("judging", "closed"), ("open", "open")],
+     ("judging", "open"), ("published", "open"), ("judging", "closed"), ("open", "open")],
 )
 def test_forbidden_award_transitions_are_conflicts(current, target):
     with pytest.raises(Conflict):

@@ -8,6 +8,8 @@ from app.accounts import invitations
 from app.accounts import service as accounts
 from app.accounts.models import InvitationCreate
 from app.accounts.rules import INVITABLE_ROLES, Role
+from app import zones
+from app.audit import present as audit_present
 from app.audit import service as audit
 from app.awards import service
 from app.awards.models import AwardCreate, AwardUpdate, CategoryCreate, CategoryUpdate
@@ -26,6 +28,7 @@ from app.console import rounds as console_rounds
 from app.entries import queries as entry_queries
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
 from app.errors import N_, DomainError, Invalid
+from app.i18n import gettext
 from app.judging.rules import ROUND_STATUS_LABELS
 from app.text import parse_int
 from app.web import form_error, redirect, render
@@ -140,8 +143,9 @@ def _award_console(request, session, award, *, status_code: int = 200, **extra):
         "award": award,
         "categories": service.list_categories(session, award),
         "next_statuses": sorted(AWARD_TRANSITIONS[AwardStatus(award.status)]),
-        "history": audit.list_entries(session, object_type="award", object_id=award.id,
-                                      limit=20)[0],
+        "history": audit_present.present(
+            session, audit.list_entries(session, object_type="award", object_id=award.id,
+                                        limit=20)[0], gettext=gettext, tz=award.timezone),
         "form": _award_form(award),
         "counts": entry_queries.status_counts(session, award),
         "ENTRY_STATUS": ENTRY_STATUS_LABELS,
@@ -297,8 +301,19 @@ def resend_invitation(invitation_id: Id, request: Request, session: SessionDep,
 
 @router.get("/admin/audit")
 def audit_page(request: Request, session: SessionDep, organizer: PageOrganizer,
-               offset: Offset = 0):
+               offset: Offset = 0, action: str | None = None, object_type: str | None = None,
+               object_id: str | None = None, actor: str | None = None):
+    """The log in plain language, filtered by action (or family), object and actor."""
     offset = max(offset, 0)
-    items, total = audit.list_entries(session, limit=100, offset=offset)
-    return render(request, "admin/audit.html",
-                  {"items": items, "total": total, "offset": offset})
+    filters = {"action": action if action in audit_present.ACTION_FILTERS else None,
+               "object_type": object_type if object_type in audit_present.OBJECT_LABELS
+               else None,
+               "object_id": parse_int(object_id), "actor": (actor or "").strip()[:320] or None}
+    items, total = audit.list_entries(session, **filters, limit=100, offset=offset)
+    return render(request, "admin/audit.html", {
+        "lines": audit_present.present(session, items, gettext=gettext), "total": total,
+        "offset": offset, "filters": {k: v or "" for k, v in filters.items()},
+        "ACTION_FILTERS": audit_present.ACTION_FILTERS,
+        "ACTION_LABELS": audit_present.ACTION_LABELS,
+        "FAMILY_LABELS": audit_present.FAMILY_LABELS,
+        "OBJECT_LABELS": audit_present.OBJECT_LABELS, "zone": zones.VIETNAM})

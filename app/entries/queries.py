@@ -242,7 +242,8 @@ def authors_line(entry: Entry, pen_name_word: str) -> str:
 def _export_row(e: Entry, category_names: dict[int, str], submitter: User,
                 duplicates: list[DuplicatePublic], *, zone: ZoneInfo,
                 words: ExportWords) -> tuple:
-    submitted = e.submitted_at.astimezone(zone).replace(tzinfo=None) if e.submitted_at else None
+    submitted = e.submitted_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) \
+        if e.submitted_at else None
     return (e.code, e.title, category_names[e.category_id],
             words.statuses.get(e.status, e.status), submitted,
             authors_line(e, words.pen_name), e.outlet, e.published_on, e.url, len(e.files),

@@ -1,3 +1,4 @@
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
@@ -313,6 +314,7 @@ def audit_page(request: Request, session: SessionDep, organizer: PageOrganizer,
     return render(request, "admin/audit.html", {
         "lines": audit_present.present(session, items, gettext=gettext), "total": total,
         "offset": offset, "filters": {k: v or "" for k, v in filters.items()},
+        "pager_query": "".join(f"{k}={quote(str(v))}&" for k, v in filters.items() if v),
         "ACTION_FILTERS": audit_present.ACTION_FILTERS,
         "ACTION_LABELS": audit_present.ACTION_LABELS,
         "FAMILY_LABELS": audit_present.FAMILY_LABELS,

@@ -26,6 +26,7 @@ from app.awards.rules import STATUS_LABELS as AWARD_STATUS_LABELS
 from app.entries.models import Entry
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
 from app.errors import N_
+from app.i18n import current_language
 from app.judging.models import Round
 from app.judging.rules import AGGREGATION_LABELS, ROUND_STATUS_LABELS
 from app.mail.models import MAIL_STATUS_LABELS
@@ -209,6 +210,9 @@ def format_value(name: str, value: Any, *, gettext: Translate, object_type: str 
         return ", ".join(f"{format_value('level', k, gettext=gettext)}: {v}"
                          for k, v in value.items()) if name == "levels" else \
             ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, float):
+        text = f"{value:g}"
+        return text.replace(".", ",") if current_language.get() == "vi" else text
     if name == "status":
         labels = STATUS_BY_OBJECT.get(object_type, {})
         return gettext(labels[value]) if value in labels else str(value)
@@ -263,7 +267,7 @@ def describe_change(action: str, name: str, value: Any, *, gettext: Translate,
                             names=names)
 
     if not _is_pair(action, name, value):
-        return None if value is None else fmt(value)
+        return None if value is None or value in ("", [], {}) else fmt(value)
     old, new = value
     if old == new:
         return None

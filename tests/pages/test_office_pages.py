@@ -126,8 +126,8 @@ def test_the_audit_log_reads_in_plain_vietnamese(client, session):
     organizer, award, category, entry = _audit_world(session)
     page_login(client, organizer)
     html = client.get("/admin/audit").text
-    assert "<td>Sửa thể loại</td>" in html
-    assert (f'<span class="muted">Thể loại</span><br><a href="/admin/categories/{category.id}">'
+    assert '<td data-label="Thao tác">Sửa thể loại</td>' in html
+    assert (f'<td data-label="Đối tượng"><span class="muted">Thể loại</span><br><a href="/admin/categories/{category.id}">'
             f'C1 — Thể loại 1</a>') in html
     assert ("<div><strong>Loại tệp được nhận</strong>: thêm: Video (MP4, MOV) · "
             "bỏ: Ảnh (JPEG, PNG, TIFF)</div>") in html
@@ -135,7 +135,7 @@ def test_the_audit_log_reads_in_plain_vietnamese(client, session):
             "05/12/2026 23:59 giờ Việt Nam (GMT+7)</div>") in html
     extended = next(row for row in html.split("<tr>") if "Gia hạn theo đề nghị" in row)
     assert "Năm" not in extended  # the year did not change: not shown
-    assert "<td>Gửi tác phẩm dự giải</td>" in html
+    assert '<td data-label="Thao tác">Gửi tác phẩm dự giải</td>' in html
     assert (f'<a href="/admin/entries/{entry.id}">C1-001 · Làng chài</a>') in html
     assert 'class="table-wrap" tabindex="0" role="region" aria-label="Nhật ký thao tác"' in html
     assert "entry.submit" not in re.sub(r"<select.*?</select>", "", html, flags=re.S)
@@ -150,12 +150,12 @@ def test_the_audit_log_reads_in_plain_english_and_filters(client, session):
     organizer, award, category, entry = _audit_world(session)
     page_login(client, organizer)
     html = _table(client.get("/admin/audit?lang=en&action=entry").text)
-    assert "<td>Submitted an entry</td>" in html
+    assert '<td data-label="Action">Submitted an entry</td>' in html
     assert "<div><strong>Status</strong>: Draft → Submitted</div>" in html
     assert "Changed a category" not in html
     one = _table(client.get(
         f"/admin/audit?lang=en&object_type=category&object_id={category.id}").text)
-    assert "<td>Changed a category</td>" in one
+    assert '<td data-label="Action">Changed a category</td>' in one
     assert ("<div><strong>Accepted kinds of file</strong>: added: Video (MP4, MOV) · "
             "removed: Photos (JPEG, PNG, TIFF)</div>") in one
     assert "Submitted an entry" not in one

@@ -60,11 +60,14 @@ def test_rejecting_asks_first_and_states_the_consequences(client, session):
     asked = _post(client, f"{page}/screen",
                   {"decision": "reject", "reason": "Không đúng thể lệ", "then": "next"}, page)
     assert asked.status_code == 200
-    assert "Từ chối tác phẩm C1-001?" in asked.text
-    assert "Tác giả sẽ nhận email báo tác phẩm bị từ chối, kèm lý do: “Không đúng thể lệ”" \
+    assert "Không tiếp nhận tác phẩm C1-001?" in asked.text
+    assert ("Tác giả sẽ nhận email báo tác phẩm không được tiếp nhận, kèm lý do: "
+            "“Không đúng thể lệ”") \
         in asked.text
-    assert "Tác phẩm bị từ chối không thể gửi lại và không được đưa vào chấm giải." in asked.text
-    assert '<button type="submit" class="btn btn-danger">Từ chối tác phẩm</button>' in asked.text
+    assert ("Tác phẩm không được tiếp nhận thì không thể gửi lại và không được đưa vào chấm "
+            "giải.") in asked.text
+    assert ('<button type="submit" class="btn btn-danger">Không tiếp nhận tác phẩm'
+            '</button>') in asked.text
     assert session.get(Entry, entries[0].id).status == "submitted"  # nothing done yet
     token = csrf_from(asked.text)
     done = client.post(f"{page}/screen", data={
@@ -86,7 +89,7 @@ def test_a_missing_reason_is_shown_beside_the_box_with_the_decision_kept(client,
     assert re.search(r'<textarea id="reason" name="reason" rows="3" '
                      r'aria-describedby="e-reason h-reason" aria-invalid="true">', html)
     assert '<input type="radio" name="decision" value="reject" required checked>' in html
-    assert "Từ chối tác phẩm C1-001?" not in html  # no confirmation before the reason
+    assert "Không tiếp nhận tác phẩm C1-001?" not in html  # no confirmation before the reason
     none = _post(client, f"{page}/screen", {"reason": "Ghi chú"}, page)
     assert '<p class="field-error" id="e-decision">Vui lòng chọn quyết định sơ duyệt.</p>' \
         in none.text

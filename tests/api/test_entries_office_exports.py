@@ -161,3 +161,18 @@ def test_the_page_download_answers_range_requests(client, session):
     page = client.get(f"/admin/entries/{entry.id}").text
     assert f'<audio class="file-audio" controls preload="metadata" src="{url}"></audio>' in page
     assert csrf_from(page)
+
+
+def test_the_audit_api_filters_by_action_family_and_actor(client, session, office):
+    headers = api_headers(client, office["organizer"])
+    award = office["award"]
+    submits = client.get("/api/v1/audit?action=entry.submit&limit=100", headers=headers).json()
+    assert {i["action"] for i in submits} == {"entry.submit"}
+    assert len(submits) == 3  # the draft was never submitted
+    family = client.get("/api/v1/audit?action=entry&limit=200", headers=headers).json()
+    assert {i["action"].split(".")[0] for i in family} == {"entry"}
+    mine = client.get(f"/api/v1/audit?actor={office['author'].email.upper()}&limit=200",
+                      headers=headers).json()
+    assert {i["actor_email"] for i in mine} == {office["author"].email}
+    assert client.get(f"/api/v1/audit?object_type=award&object_id={award.id}",
+                      headers=headers).json()[0]["object_id"] == award.id

@@ -1,6 +1,5 @@
 from functools import partial
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -298,7 +297,7 @@ def award_entries(award_id: Id, request: Request, session: SessionDep, organizer
                   status: str | None = None, category_id: str | None = None,
                   q: str | None = None, sort: str = "code", offset: Offset = 0,
                   screened: str | None = None):
-    """``screened``: the entry just screened, when no other one is waiting."""
+    """``screened``: the id of the entry just screened, when no other one is waiting."""
     award = awards.get_award(session, award_id, viewer=organizer)
     filters = _list_filters(status, category_id, q, sort)
     entries, total = entry_queries.list_award_entries(
@@ -310,7 +309,8 @@ def award_entries(award_id: Id, request: Request, session: SessionDep, organizer
         "duplicates": entry_queries.duplicates_for(session, entries),
         "categories": {c.id: c for c in categories},
         "filters": {name: value or "" for name, value in filters.items()},
-        "ENTRY_STATUS": STATUS_LABELS, "screened": (screened or "")[:200] or None,
+        "ENTRY_STATUS": STATUS_LABELS,
+        "screened": _screened_name(session, screened, organizer, award_id=award.id),
     })
 
 
@@ -362,11 +362,11 @@ def _screen_page(request, session, entry, organizer, *, status_code=200, **extra
 @router.get("/admin/entries/{entry_id}")
 def screen_page(entry_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
                 saved: int = 0, done: str | None = None):
-    """``done``: the code (or title) of the entry screened just before, when the
-    organizer moved on to this one."""
+    """``done``: the id of the entry screened just before, when the organizer moved on to
+    this one (named by its code on the page, never by text from the address)."""
     entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
     return _screen_page(request, session, entry, organizer, saved=saved,
-                        done=(done or "")[:200] or None)
+                        done=_screened_name(session, done, organizer, award_id=entry.award_id))
 
 
 @router.post("/admin/entries/{entry_id}/screen")
@@ -397,7 +397,18 @@ def screen_entry(entry_id: Id, request: Request, form: FormDep, session: Session
     if values["then"] == "stay":
         return redirect(f"/admin/entries/{entry_id}?saved=1")
     following, _ = entry_queries.screening_queue(session, entry.award_id, after=entry)
-    done = quote(entry.code or entry.title)
     if following is None:
-        return redirect(f"/admin/awards/{entry.award_id}/entries?screened={done}")
-    return redirect(f"/admin/entries/{following}?saved=1&done={done}")
+        return redirect(f"/admin/awards/{entry.award_id}/entries?screened={entry.id}")
+    return redirect(f"/admin/entries/{following}?saved=1&done={entry.id}")
+
+
+def _screened_name(session, entry_id: str | None, organizer, *, award_id: int) -> str | None:
+    """The code (or title) of the entry screened just before, if it is of this award."""
+    number = parse_int(entry_id) if entry_id else None
+    if number is None:
+        return None
+    try:
+        entry = entry_queries.get_entry(session, number, viewer=organizer)
+    except DomainError:
+        return None
+    return (entry.code or entry.title) if entry.award_id == award_id else None

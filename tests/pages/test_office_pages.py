@@ -35,7 +35,7 @@ def test_a_decision_moves_on_to_the_next_entry_waiting_with_the_count(client, se
     page = client.get(first).text
     assert "Còn 3 bài chờ sơ duyệt." in page
     response = _post(client, f"{first}/screen", {"decision": "accept", "then": "next"}, first)
-    assert response.headers["location"] == f"/admin/entries/{entries[1].id}?saved=1&done=C1-001"
+    assert response.headers["location"] == f"/admin/entries/{entries[1].id}?saved=1&done={entries[0].id}"
     page = client.get(response.headers["location"]).text
     assert "Đã ghi nhận kết quả sơ duyệt tác phẩm C1-001." in page
     assert "Còn 2 bài chờ sơ duyệt." in page
@@ -48,7 +48,7 @@ def test_after_the_last_entry_the_organizer_is_back_on_the_list_with_a_message(c
     page = f"/admin/entries/{entries[0].id}"
     response = _post(client, f"{page}/screen",
                      {"decision": "return", "reason": "Thiếu bản chụp trang báo"}, page)
-    assert response.headers["location"] == f"/admin/awards/{award.id}/entries?screened=C1-001"
+    assert response.headers["location"] == f"/admin/awards/{award.id}/entries?screened={entries[0].id}"
     listing = client.get(response.headers["location"]).text
     assert ("Đã ghi nhận kết quả sơ duyệt tác phẩm C1-001. Không còn tác phẩm nào của giải "
             "chờ sơ duyệt.") in listing
@@ -73,7 +73,7 @@ def test_rejecting_asks_first_and_states_the_consequences(client, session):
     done = client.post(f"{page}/screen", data={
         "csrf_token": token, "confirmed": "1", "decision": "reject",
         "reason": "Không đúng thể lệ", "then": "next"}, follow_redirects=False)
-    assert done.headers["location"] == f"/admin/entries/{entries[1].id}?saved=1&done=C1-001"
+    assert done.headers["location"] == f"/admin/entries/{entries[1].id}?saved=1&done={entries[0].id}"
     session.expire_all()
     assert session.get(Entry, entries[0].id).status == "rejected"
 
@@ -173,3 +173,13 @@ def test_the_award_page_history_is_in_plain_words(client, session):
     assert ("Sửa thiết lập của giải — Hạn nhận tác phẩm: 30/11/2026 17:00 giờ Việt Nam (GMT+7) "
             "→ 05/12/2026 23:59 giờ Việt Nam (GMT+7) · Lý do: Gia hạn theo đề nghị của các cơ "
             "quan báo chí") in html
+
+
+def test_the_moved_on_message_names_only_a_real_entry_of_the_award(client, session):
+    award, entries, _ = _screening(client, session, n=2)
+    elsewhere = make_entry(session, make_award(session, status="open"), title="Giải khác",
+                           status="submitted")
+    for done in ("Trúng thưởng liên hệ 0900", str(elsewhere.id), "999999"):
+        html = client.get(f"/admin/entries/{entries[1].id}?saved=1&done={done}").text
+        assert "Đã ghi nhận kết quả sơ duyệt." in html
+        assert "Đã ghi nhận kết quả sơ duyệt tác phẩm" not in html

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
 from app.audit.models import AuditEntry, AuditEntryPublic
@@ -69,11 +69,22 @@ def list_entries(
     *,
     object_type: str | None = None,
     object_id: int | None = None,
+    action: str | None = None,
+    actor: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[AuditEntryPublic], int]:
+    """Newest first. ``action``: one action ("entry.reject") or a family ("entry");
+    ``actor``: part of the actor's e-mail address."""
     query = select(AuditEntry, User.email).join(User, isouter=True)
-    count = select(func.count()).select_from(AuditEntry)
+    count = select(func.count()).select_from(AuditEntry).join(User, isouter=True)
+    if action:
+        which = (AuditEntry.action == action) if "." in action \
+            else col(AuditEntry.action).startswith(action + ".", autoescape=True)
+        query, count = query.where(which), count.where(which)
+    if actor and actor.strip():
+        who = func.lower(User.email).contains(actor.strip().lower(), autoescape=True)
+        query, count = query.where(who), count.where(who)
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
         count = count.where(AuditEntry.object_type == object_type)

@@ -1,10 +1,14 @@
 from datetime import time
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app import zones
+from app.audit import present as audit_present
+from app.accounts.rules import Role
 from app.audit import service as audit
 from app.awards import rules, service
 from app.awards.models import AwardCreate, AwardUpdate, CategoryCreate, CategoryUpdate
@@ -24,8 +28,8 @@ from app.db import utcnow
 from app.entries import queries as entry_queries
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
 from app.errors import N_, DomainError, Invalid
-from app.judging.rules import ROUND_STATUS_LABELS
 from app.i18n import gettext
+from app.judging.rules import ROUND_STATUS_LABELS
 from app.text import parse_day, parse_int, parse_local_datetime
 from app.web import form_error, redirect, render
 from app.zones import label as zone_label
@@ -189,8 +193,9 @@ def _award_console(request, session, award, *, status_code: int = 200, now=None,
         "categories": service.list_categories(session, award),
         "actions": rules.award_actions(award.status),
         "reopen_form": {},
-        "history": audit.list_entries(session, object_type="award", object_id=award.id,
-                                      limit=20)[0],
+        "history": audit_present.present(
+            session, audit.list_entries(session, object_type="award", object_id=award.id,
+                                        limit=20)[0], gettext=gettext, tz=award.timezone),
         "form": _award_form(award),
         "counts": entry_queries.status_counts(session, award),
         "ENTRY_STATUS": ENTRY_STATUS_LABELS,
@@ -358,8 +363,20 @@ def update_category(category_id: Id, request: Request, form: FormDep, session: S
 
 @router.get("/admin/audit")
 def audit_page(request: Request, session: SessionDep, organizer: PageOrganizer,
-               offset: Offset = 0):
+               offset: Offset = 0, action: str | None = None, object_type: str | None = None,
+               object_id: str | None = None, actor: str | None = None):
+    """The log in plain language, filtered by action (or family), object and actor."""
     offset = max(offset, 0)
-    items, total = audit.list_entries(session, limit=100, offset=offset)
-    return render(request, "admin/audit.html",
-                  {"items": items, "total": total, "offset": offset})
+    filters = {"action": action if action in audit_present.ACTION_FILTERS else None,
+               "object_type": object_type if object_type in audit_present.OBJECT_LABELS
+               else None,
+               "object_id": parse_int(object_id), "actor": (actor or "").strip()[:320] or None}
+    items, total = audit.list_entries(session, **filters, limit=100, offset=offset)
+    return render(request, "admin/audit.html", {
+        "lines": audit_present.present(session, items, gettext=gettext), "total": total,
+        "offset": offset, "filters": {k: v or "" for k, v in filters.items()},
+        "pager_query": "".join(f"{k}={quote(str(v))}&" for k, v in filters.items() if v),
+        "ACTION_FILTERS": audit_present.ACTION_FILTERS,
+        "ACTION_LABELS": audit_present.ACTION_LABELS,
+        "FAMILY_LABELS": audit_present.FAMILY_LABELS,
+        "OBJECT_LABELS": audit_present.OBJECT_LABELS, "zone": zones.VIETNAM})

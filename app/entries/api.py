@@ -1,3 +1,6 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +34,13 @@ from app.entries.models import (
 )
 from app.judging import queries as judging
 from app.entries.uploads import content_disposition, receive_file
-from app.exports import csv_stream
+from app.awards.models import Category
+from app.db import utcnow
+from app.entries.rules import STATUS_LABELS
+from app.errors import N_
+from app.exports import XLSX_MEDIA_TYPE, csv_stream, xlsx_stream
+from app.i18n import gettext
+from app.text import slugify
 from app.openapi import errors, file_download, paged
 from app.storage import get_storage
 
@@ -114,23 +123,70 @@ def award_entries_csv(
     status: str | None = None, category_id: OptionalId = None, q: str | None = None,
     sort: str = "code",
 ):
-    """The same list as a CSV file for Excel (UTF-8 with BOM), every matching entry."""
+    """The same list as a CSV file for Excel (UTF-8 with BOM), every matching entry, with
+    headers in the caller's language (``Accept-Language``), statuses and categories by name,
+    dates as dd/mm/yyyy HH:MM in the award's time zone and the submitter's contact."""
     award = awards.get_award(session, award_id, viewer=organizer)
-    return entries_csv_response(read_sessions, award, status=status, category_id=category_id,
-                                q=q, sort=sort)
+    return entries_export_response(read_sessions, award, "csv", status=status,
+                                   category_id=category_id, q=q, sort=sort)
 
 
-def entries_csv_response(read_sessions, award, *, status, category_id, q,
-                         sort) -> StreamingResponse:
+@router.get("/awards/{award_id}/entries.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {
+                "schema": {"type": "string", "format": "binary"}}}}, **errors(404)})
+def award_entries_xlsx(
+    award_id: Id, organizer: ApiOrganizer, session: SessionDep, read_sessions: ReadSessions,
+    status: str | None = None, category_id: OptionalId = None, q: str | None = None,
+    sort: str = "code",
+):
+    """The same list as an Excel workbook: the CSV's columns, with the number of files as a
+    number and the dates as dates, a frozen header row and an autofilter."""
+    award = awards.get_award(session, award_id, viewer=organizer)
+    return entries_export_response(read_sessions, award, "xlsx", status=status,
+                                   category_id=category_id, q=q, sort=sort)
+
+
+def export_filename(award, *, status: str | None, category_code: str | None, fmt: str,
+                    now: datetime) -> str:
+    """"<award slug>[-<category>]-<status>-<yyyy-mm-dd>.<fmt>": what, which, when (the date
+    in the award's time zone), in ASCII, e.g. giai-bao-chi-2026-da-gui-2026-11-29.xlsx."""
+    label = STATUS_LABELS.get(status, N_("All submitted")) if status else N_("All submitted")
+    parts = [award.slug, slugify(category_code or ""), slugify(gettext(label)),
+             now.astimezone(ZoneInfo(award.timezone)).date().isoformat()]
+    return "-".join(p for p in parts if p) + f".{fmt}"
+
+
+def entries_export_response(read_sessions, award, fmt: str, *, status, category_id, q,
+                            sort, now: datetime | None = None) -> StreamingResponse:
     """Streams the file: access and filters are checked before it starts; the rows are
-    read a batch at a time in sessions of their own (the request's is closed by then)."""
+    read a batch at a time in sessions of their own (the request's is closed by then).
+    Every word is translated now, in the request's language."""
     query = queries.export_query(award, status=status, category_id=category_id, q=q,
-                                       sort=sort)
-    rows = (row for batch in queries.export_batches(read_sessions, award, query)
+                                 sort=sort)
+    category_code = None
+    if category_id:
+        with read_sessions() as session:
+            category = session.get(Category, category_id)
+            category_code = category.code if category and category.award_id == award.id \
+                else None
+    words = queries.ExportWords(
+        statuses={str(k): gettext(v) for k, v in STATUS_LABELS.items()},
+        pen_name=gettext(N_("pen name")))
+    header = [gettext(label) for label, _ in queries.EXPORT_COLUMNS]
+    rows = (row for batch in queries.export_batches(read_sessions, award, query, words)
             for row in batch)
+    filename = export_filename(award, status=status, category_code=category_code, fmt=fmt,
+                               now=now or utcnow())
+    if fmt == "xlsx":
+        body = xlsx_stream(header, rows, title=award.title, sheet_name=gettext(N_("Entries")),
+                           widths=[width for _, width in queries.EXPORT_COLUMNS])
+        media_type = XLSX_MEDIA_TYPE
+    else:
+        body = csv_stream(header, rows)
+        media_type = "text/csv; charset=utf-8"
     return StreamingResponse(
-        csv_stream(queries.EXPORT_HEADER, rows), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": content_disposition(f"tac-pham-{award.slug}.csv"),
+        body, media_type=media_type,
+        headers={"Content-Disposition": content_disposition(filename),
                  "X-Content-Type-Options": "nosniff"})
 
 

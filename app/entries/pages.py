@@ -1,5 +1,6 @@
 from datetime import date, datetime
 from functools import partial
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -31,7 +32,7 @@ from app.entries import queries as entry_queries
 from app.entries import rules as entry_rules
 from app.entries import views as entry_views
 from app.entries import writes as entry_writes
-from app.entries.api import entries_csv_response, file_response
+from app.entries.api import entries_export_response, file_response
 from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
@@ -460,7 +461,9 @@ def _list_filters(status: str | None, category_id: str | None, q: str | None,
 @router.get("/admin/awards/{award_id}/entries")
 def award_entries(award_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
                   status: str | None = None, category_id: str | None = None,
-                  q: str | None = None, sort: str = "code", offset: Offset = 0):
+                  q: str | None = None, sort: str = "code", offset: Offset = 0,
+                  screened: str | None = None):
+    """``screened``: the id of the entry just screened, when no other one is waiting."""
     award = awards.get_award(session, award_id, viewer=organizer)
     filters = _list_filters(status, category_id, q, sort)
     entries, total = entry_queries.list_award_entries(
@@ -473,20 +476,40 @@ def award_entries(award_id: Id, request: Request, session: SessionDep, organizer
         "categories": {c.id: c for c in categories},
         "filters": {name: value or "" for name, value in filters.items()},
         "ENTRY_STATUS": STATUS_LABELS,
+        "screened": _screened_name(session, screened, organizer, award_id=award.id),
     })
+
+
+def _export_filters(status: str | None = None, category_id: str | None = None,
+                    q: str | None = None, sort: str = "code") -> dict:
+    return _list_filters(status, category_id, q, sort)
+
+
+ExportFilters = Annotated[dict, Depends(_export_filters)]
 
 
 @router.get("/admin/awards/{award_id}/entries.csv")
 def award_entries_csv(award_id: Id, session: SessionDep, read_sessions: ReadSessions,
-                      organizer: PageOrganizer, status: str | None = None,
-                      category_id: str | None = None, q: str | None = None, sort: str = "code"):
+                      organizer: PageOrganizer, filters: ExportFilters):
+    """The list with the page's current filters as CSV (the API's file)."""
     award = awards.get_award(session, award_id, viewer=organizer)
-    return entries_csv_response(read_sessions, award,
-                                **_list_filters(status, category_id, q, sort))
+    return entries_export_response(read_sessions, award, "csv", **filters)
+
+
+@router.get("/admin/awards/{award_id}/entries.xlsx")
+def award_entries_xlsx(award_id: Id, session: SessionDep, read_sessions: ReadSessions,
+                       organizer: PageOrganizer, filters: ExportFilters):
+    """The list with the page's current filters as an Excel workbook (the API's file)."""
+    award = awards.get_award(session, award_id, viewer=organizer)
+    return entries_export_response(read_sessions, award, "xlsx", **filters)
+
+
+DECISIONS = ("accept", "return", "reject")
 
 
 def _screen_page(request, session, entry, organizer, *, status_code=200, **extra):
     award = session.get(Award, entry.award_id)
+    _, waiting = entry_queries.screening_queue(session, award.id)
     context = {
         "entry": entry, "award": award,
         "category": awards.get_category(session, entry.category_id),
@@ -494,6 +517,9 @@ def _screen_page(request, session, entry, organizer, *, status_code=200, **extra
         "submitter": session.get(User, entry.submitter_id),
         "history": entry_queries.history(session, entry),
         "ENTRY_STATUS": STATUS_LABELS,
+        "waiting": waiting,
+        "form": {"decision": "", "reason": "", "then": "next"},
+        "errors": {},
     }
     context.update(extra)
     return render(request, "entries/admin_entry.html", context, status_code=status_code)
@@ -501,21 +527,54 @@ def _screen_page(request, session, entry, organizer, *, status_code=200, **extra
 
 @router.get("/admin/entries/{entry_id}")
 def screen_page(entry_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
-                saved: int = 0):
+                saved: int = 0, done: str | None = None):
+    """``done``: the id of the entry screened just before, when the organizer moved on to
+    this one (named by its code on the page, never by text from the address)."""
     entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
-    return _screen_page(request, session, entry, organizer, saved=saved)
+    return _screen_page(request, session, entry, organizer, saved=saved,
+                        done=_screened_name(session, done, organizer, award_id=entry.award_id))
 
 
 @router.post("/admin/entries/{entry_id}/screen")
 def screen_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
                  organizer: PageOrganizer, now: Now):
+    """Accept, return or reject. Rejecting asks first (the author is mailed and cannot
+    submit the entry again); with ``then=next`` the organizer goes on to the next entry
+    waiting for screening in the award, or back to the list when none is left."""
     entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
+    values = {"decision": form.get("decision") or "", "reason": form.get("reason") or "",
+              "then": "stay" if form.get("then") == "stay" else "next"}
     try:
-        entry_writes.screen_entry(session, entry, decision=form.get("decision") or "",
-                             reason=form.get("reason") or None, actor=organizer, now=now)
+        if values["decision"] not in DECISIONS:
+            raise Invalid(N_("Please choose a decision."), field="decision")
+        action = entry_rules.EntryAction(values["decision"])
+        entry_rules.check_transition(entry.status, action, role=organizer.role,
+                                     reason=values["reason"])
+        if action == entry_rules.EntryAction.reject and form.get("confirmed") != "1":
+            return _screen_page(request, session, entry, organizer, form=values,
+                                confirm_reject=True)
+        entry_writes.screen_entry(session, entry, decision=values["decision"],
+                                  reason=values["reason"] or None, actor=organizer, now=now)
     except DomainError as err:
-        message, _ = form_error(session, err)
+        message, errors = form_error(session, err)
         entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
-        return _screen_page(request, session, entry, organizer, error=message,
-                            reason=form.get("reason") or "", status_code=err.status_code)
-    return redirect(f"/admin/entries/{entry_id}?saved=1")
+        return _screen_page(request, session, entry, organizer, error=message, errors=errors,
+                            form=values, status_code=err.status_code)
+    if values["then"] == "stay":
+        return redirect(f"/admin/entries/{entry_id}?saved=1")
+    following, _ = entry_queries.screening_queue(session, entry.award_id, after=entry)
+    if following is None:
+        return redirect(f"/admin/awards/{entry.award_id}/entries?screened={entry.id}")
+    return redirect(f"/admin/entries/{following}?saved=1&done={entry.id}")
+
+
+def _screened_name(session, entry_id: str | None, organizer, *, award_id: int) -> str | None:
+    """The code (or title) of the entry screened just before, if it is of this award."""
+    number = parse_int(entry_id) if entry_id else None
+    if number is None:
+        return None
+    try:
+        entry = entry_queries.get_entry(session, number, viewer=organizer)
+    except DomainError:
+        return None
+    return (entry.code or entry.title) if entry.award_id == award_id else None

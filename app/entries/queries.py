@@ -2,7 +2,10 @@
 counts, duplicate files, exports and the author's history."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import Select, or_, union
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
@@ -15,7 +18,7 @@ from app.entries.models import (
     EntryAuthor,
     EntryFile,
 )
-from app.entries.rules import NOT_COUNTED, EntryStatus, limit_reached
+from app.entries.rules import DUPLICATE_CANDIDATES, NOT_COUNTED, EntryStatus, limit_reached
 from app.entries.access import may_view
 from app.errors import N_, Invalid, NotFound
 from app.text import fold, nfc
@@ -109,8 +112,32 @@ def status_counts(session: Session, award: Award) -> dict[int, dict[str, int]]:
     return counts
 
 
+def screening_queue(session: Session, award_id: int, *,
+                    after: Entry | None = None) -> tuple[int | None, int]:
+    """(the next entry waiting for screening in the award, how many are waiting), in the
+    list's code order; ``after`` (the entry just screened) is skipped. Two queries."""
+    waiting = [Entry.award_id == award_id, Entry.status == EntryStatus.submitted]
+    if after is not None:
+        waiting.append(Entry.id != after.id)
+    count = session.exec(select(func.count()).select_from(Entry).where(*waiting)).one()
+    if not count:
+        return None, 0
+    ordered = select(Entry.id).where(*waiting).order_by(*SORTS["code"])
+    if after is not None and after.code:
+        later = session.exec(ordered.where(
+            or_(Entry.category_id > after.category_id,
+                (Entry.category_id == after.category_id) & (Entry.code > after.code)))
+            .limit(1)).first()
+        if later is not None:
+            return later, count
+    return session.exec(ordered.limit(1)).first(), count
+
+
 def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[DuplicatePublic]]:
-    """Files whose SHA-256 also appears in another entry of the same award (one query)."""
+    """Files whose SHA-256 also appears in another entry of the same award that is
+    submitted or accepted (rules.DUPLICATE_CANDIDATES: drafts, withdrawn and rejected
+    entries are no competition), one query. The list page, the export and the screening
+    page all flag duplicates through this one function."""
     if not entries:
         return {}
     ids = [e.id for e in entries]
@@ -126,7 +153,8 @@ def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[Dup
         .join(other_file, (other_file.c.sha256 == mine.c.sha256)
               & (other_file.c.entry_id != mine.c.entry_id))
         .join(other_entry, (other_entry.c.id == other_file.c.entry_id)
-              & (other_entry.c.award_id == mine_entry.c.award_id))
+              & (other_entry.c.award_id == mine_entry.c.award_id)
+              & other_entry.c.status.in_([str(s) for s in DUPLICATE_CANDIDATES]))
         .where(mine.c.entry_id.in_(ids))
         .order_by(mine.c.entry_id, mine.c.id, other_entry.c.id)
     ).all()
@@ -138,10 +166,23 @@ def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[Dup
     return found
 
 
-EXPORT_HEADER = (
-    "code", "category", "title", "authors", "pen_names", "outlet", "published_on", "url",
-    "series_parts", "status", "screening_reason", "submitted_at", "files", "duplicate_of",
+# The columns of the organizer's export: (header msgid, width in characters).
+EXPORT_COLUMNS: tuple[tuple[str, int], ...] = (
+    (N_("Code"), 10), (N_("Title of the work"), 40), (N_("Category"), 24), (N_("Status"), 16),
+    (N_("Submitted at"), 17), (N_("Authors"), 40), (N_("Press outlet"), 24),
+    (N_("Published or broadcast on"), 12), (N_("Link"), 30), (N_("Number of files"), 8),
+    (N_("Submitter's e-mail"), 28), (N_("Submitter's phone"), 14),
+    (N_("Submitter's organization"), 28), (N_("Possible duplicate of"), 18),
 )
+
+
+@dataclass(frozen=True)
+class ExportWords:
+    """What the rows of an export say in the caller's language, translated while the
+    request's language is known (the rows are written later, in another thread)."""
+
+    statuses: dict[str, str]
+    pen_name: str  # "pen name" → "Nguyễn Văn A (bút danh X)"
 
 
 # Entries read (with their authors, files and duplicate flags) per batch of an export.
@@ -160,40 +201,54 @@ def export_query(award: Award, *, status: str | None = None, category_id: int | 
     return select(Entry).where(*conditions).order_by(*_sort_order(sort))
 
 
-def export_batches(open_session: Callable[[], Session], award: Award,
-                   query: Select) -> Iterator[list[tuple]]:
-    """The rows of an export (see EXPORT_HEADER), EXPORT_BATCH entries at a time, so that
-    memory does not grow with the award.
+def export_batches(open_session: Callable[[], Session], award: Award, query: Select,
+                   words: ExportWords) -> Iterator[list[tuple]]:
+    """The rows of an export (see EXPORT_COLUMNS), EXPORT_BATCH entries at a time, so that
+    memory does not grow with the award. Values keep their kind (the time of submission a
+    datetime in the award's time zone, the publication a date, the number of files an int);
+    the CSV and XLSX writers format them.
 
     Reads first the ids in order (at most MAX_EXPORT), then each batch of entries in a
     session of its own, closed before the batch is handed on: no connection nor
     transaction stays open while a slow client downloads. An entry changed meanwhile shows
     as it is when its batch is read, and is left out if it no longer matches the filters.
+    Five statements per batch: entries, authors, files, submitters, duplicate files.
     """
     with open_session() as session:
         ids = session.exec(query.with_only_columns(Entry.id).limit(MAX_EXPORT)).all()
         categories = dict(session.exec(
-            select(Category.id, Category.code).where(Category.award_id == award.id)).all())
+            select(Category.id, Category.name).where(Category.award_id == award.id)).all())
+    zone = ZoneInfo(award.timezone)
     for start in range(0, len(ids), EXPORT_BATCH):
         batch = ids[start:start + EXPORT_BATCH]
         with open_session() as session:
             entries = session.exec(
                 with_children(query.where(col(Entry.id).in_(batch)).order_by(None))).all()
+            submitters = {u.id: u for u in session.exec(
+                select(User).where(col(User.id).in_({e.submitter_id for e in entries})))}
             duplicates = duplicates_for(session, list(entries))
-            by_id = {e.id: _export_row(e, categories, duplicates.get(e.id, []))
+            by_id = {e.id: _export_row(e, categories, submitters[e.submitter_id],
+                                       duplicates.get(e.id, []), zone=zone, words=words)
                      for e in entries}
         yield [by_id[i] for i in batch if i in by_id]
 
 
-def _export_row(e: Entry, category_codes: dict[int, str],
-                duplicates: list[DuplicatePublic]) -> tuple:
-    return (e.code, category_codes[e.category_id], e.title,
-            "; ".join(a.full_name for a in e.authors),
-            "; ".join(a.pen_name or "" for a in e.authors), e.outlet,
-            e.published_on.isoformat(), e.url, e.series_parts, e.status, e.screening_reason,
-            e.submitted_at.isoformat() if e.submitted_at else None,
-            "; ".join(f"{f.filename} ({f.sha256})" for f in e.files),
-            "; ".join(sorted({d.other_code or f"#{d.other_entry_id}" for d in duplicates})))
+def authors_line(entry: Entry, pen_name_word: str) -> str:
+    """"Nguyễn Văn A (bút danh X); Trần Thị B"."""
+    return "; ".join(f"{a.full_name} ({pen_name_word} {a.pen_name})" if a.pen_name
+                     else a.full_name for a in entry.authors)
+
+
+def _export_row(e: Entry, category_names: dict[int, str], submitter: User,
+                duplicates: list[DuplicatePublic], *, zone: ZoneInfo,
+                words: ExportWords) -> tuple:
+    submitted = e.submitted_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) \
+        if e.submitted_at else None
+    return (e.code, e.title, category_names[e.category_id],
+            words.statuses.get(e.status, e.status), submitted,
+            authors_line(e, words.pen_name), e.outlet, e.published_on, e.url, len(e.files),
+            submitter.email, submitter.phone, submitter.organization,
+            ", ".join(sorted({d.other_code or f"#{d.other_entry_id}" for d in duplicates})))
 
 
 def history(session: Session, entry: Entry) -> list[dict]:

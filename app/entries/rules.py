@@ -69,6 +69,8 @@ STATUS_LABELS = {
 }
 
 EDITABLE = frozenset({S.draft, S.returned})
+# Entries in competition: another entry's file identical to one of theirs is a duplicate.
+DUPLICATE_CANDIDATES = frozenset({S.submitted, S.accepted})
 # Entries that no longer count towards the per-author limit.
 NOT_COUNTED = frozenset({S.withdrawn, S.rejected})
 # Award statuses in which judging has started: authors can no longer withdraw.

@@ -299,6 +299,7 @@ def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: Use
     if data.category_id is not None:
         values["category_id"] = data.category_id
     before = {k: getattr(entry, k) for k in values}
+    authors_before = _author_names(entry)
     _apply_fields(entry, values)
     if co_authors is not None:
         linked_before = _linked_people(entry)
@@ -310,8 +311,8 @@ def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: Use
     session.add(entry)
     session.flush()
     changes = {k: [before[k], getattr(entry, k)] for k in values if before[k] != getattr(entry, k)}
-    if co_authors is not None:
-        changes["authors"] = [a.full_name for a in entry.authors]
+    if co_authors is not None and authors_before != _author_names(entry):
+        changes["authors"] = [authors_before, _author_names(entry)]
     audit.record(session, actor=user, action="entry.update", obj=entry, changes=changes)
     return entry
 
@@ -332,6 +333,12 @@ def delete_draft(session: Session, entry_id: int, *, user: User, now: datetime) 
     session.flush()
     storage = get_storage()
     after_commit(session, lambda: [storage.delete(name) for name in stored])
+
+
+def _author_names(entry: Entry) -> list[str]:
+    """The authors as the audit log records them: "Full name (pen name)", in order."""
+    return [f"{a.full_name} ({a.pen_name})" if a.pen_name else a.full_name
+            for a in entry.authors]
 
 
 def _next_code(session: Session, category: Category) -> str:

@@ -429,7 +429,7 @@ def results_xlsx(*, title: str, header: list[str], rows: list[list], sheet_name:
         sheet.write_string(0, column, text, bold)
     for index, row in enumerate(texts, start=1):
         for column, value in enumerate(row):
-            _write_cell(sheet, index, column, value, decimal=decimal, day=day, moment=moment)
+            write_cell(sheet, index, column, value, decimal=decimal, day=day, moment=moment)
 
     sheet.freeze_panes(1, 0)
     if columns:
@@ -438,7 +438,7 @@ def results_xlsx(*, title: str, header: list[str], rows: list[list], sheet_name:
     return out.getvalue()
 
 
-def _write_cell(sheet, row: int, column: int, value, *, decimal, day, moment) -> None:
+def write_cell(sheet, row: int, column: int, value, *, decimal, day, moment) -> None:
     if value is None:
         return
     if isinstance(value, bool):

@@ -307,10 +307,11 @@ def test_organizer_exports_the_entry_list_as_csv(client, session, award):
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [(r["code"], r["title"], r["authors"], r["pen_names"], r["status"], r["duplicate_of"])
-            for r in rows] == [
-        (first.code, "'=HYPERLINK(\"x\")", "Vũ Thị Lan", "Lan Vũ", "submitted", second.code),
-        (second.code, "Làng chài", second.authors[0].full_name, "", "accepted", first.code)]
+    assert [(r["Mã"], r["Tên tác phẩm"], r["Tác giả"], r["Trạng thái"],
+             r["Có thể trùng lặp với"]) for r in rows] == [
+        (first.code, "'=HYPERLINK(\"x\")", "Vũ Thị Lan (bút danh Lan Vũ)", "Đã gửi",
+         second.code),
+        (second.code, "Làng chài", second.authors[0].full_name, "Đã tiếp nhận", first.code)]
     only = client.get(f"/api/v1/awards/{award.id}/entries.csv?status=accepted", headers=headers)
     assert len(only.content.decode("utf-8-sig").strip().splitlines()) == 2
 

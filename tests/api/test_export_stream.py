@@ -1,10 +1,10 @@
 """The CSV export streams: entries are read a batch at a time, every row arrives, in order."""
 
 import csv
-import hashlib
 import io
 
 import pytest
+from zoneinfo import ZoneInfo
 
 from app.entries import queries as entry_queries
 from app.samples import pdf
@@ -30,8 +30,13 @@ def _caller(client, organizer, kind):
     return lambda award, query="": client.get(f"/admin/awards/{award.id}/entries.csv{query}")
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+HEADER_VI = ["Mã", "Tên tác phẩm", "Thể loại", "Trạng thái", "Thời điểm gửi", "Tác giả",
+             "Cơ quan báo chí", "Ngày đăng, phát", "Đường dẫn", "Số tệp", "Email người gửi",
+             "Điện thoại người gửi", "Đơn vị công tác người gửi", "Có thể trùng lặp với"]
+
+
+def _local(moment) -> str:
+    return moment.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
 
 
 @pytest.mark.parametrize("kind", ["api", "page"])
@@ -42,31 +47,32 @@ def test_an_export_of_several_batches_has_every_row_in_order(client, session, mo
     same = pdf("trung lap")
     contents = [pdf("bai 0"), same, pdf("bai 2"), pdf("bai 3"), same]
     titles = ["=SUM(A1)", "Làng chài", "Biển đảo", "Chi bộ vùng cao", "Núi rừng"]
-    entries = []
+    entries, e_mails = [], []
     for i, (title, data) in enumerate(zip(titles, contents, strict=True)):
         user = make_user(session, full_name=f"Lê Thị Mai {i}", pen_name="Mai Lê" if i else None)
         co_authors = [{"full_name": "Hà Văn Sơn", "pen_name": "Sơn Hà"}] if i == 3 else ()
         entries.append(make_entry(session, award, user=user, title=title, files=[data],
                                   status="submitted", co_authors=co_authors))
+        e_mails.append(user.email)
     make_entry(session, award, title="Bản nháp")  # drafts are not exported
     fetch = _caller(client, make_user(session, role="organizer"), kind)
 
     rows = _rows(fetch(award))
 
-    assert rows[0] == list(entry_queries.EXPORT_HEADER)
+    assert rows[0] == HEADER_VI
 
-    def row(i, title, authors, pen_names, duplicate_of):
+    def row(i, title, authors, duplicate_of):
         e = entries[i]
-        return [e.code, "C1", title, authors, pen_names, "Báo Ninh Thuận", "2026-03-15", "",
-                "", "submitted", "", e.submitted_at.isoformat(),
-                f"tac-pham.pdf ({_sha(contents[i])})", duplicate_of]
+        return [e.code, title, "Thể loại 1", "Đã gửi", _local(e.submitted_at), authors,
+                "Báo Ninh Thuận", "15/03/2026", "", "1", e_mails[i], "", "", duplicate_of]
 
     assert rows[1:] == [
-        row(0, "'=SUM(A1)", "Lê Thị Mai 0", "", ""),
-        row(1, "Làng chài", "Lê Thị Mai 1", "Mai Lê", entries[4].code),
-        row(2, "Biển đảo", "Lê Thị Mai 2", "Mai Lê", ""),
-        row(3, "Chi bộ vùng cao", "Lê Thị Mai 3; Hà Văn Sơn", "Mai Lê; Sơn Hà", ""),
-        row(4, "Núi rừng", "Lê Thị Mai 4", "Mai Lê", entries[1].code),
+        row(0, "'=SUM(A1)", "Lê Thị Mai 0", ""),
+        row(1, "Làng chài", "Lê Thị Mai 1 (bút danh Mai Lê)", entries[4].code),
+        row(2, "Biển đảo", "Lê Thị Mai 2 (bút danh Mai Lê)", ""),
+        row(3, "Chi bộ vùng cao",
+            "Lê Thị Mai 3 (bút danh Mai Lê); Hà Văn Sơn (bút danh Sơn Hà)", ""),
+        row(4, "Núi rừng", "Lê Thị Mai 4 (bút danh Mai Lê)", entries[1].code),
     ]
     assert [r[0] for r in rows[1:]] == ["C1-001", "C1-002", "C1-003", "C1-004", "C1-005"]
     newest = _rows(fetch(award, "?sort=newest"))
@@ -92,11 +98,11 @@ def test_export_queries_grow_with_batches_not_with_entries(client, session, quer
         assert len(_rows(response)) == n + 1
         counts[n] = queries.count
         author_reads[n] = sum("FROM entry_author" in s for s in queries.statements)
-    # One read of the authors per batch of two entries; four statements per batch (entries,
-    # authors, files, duplicate files), whatever the number of entries in it.
+    # One read of the authors per batch of two entries; five statements per batch (entries,
+    # authors, files, submitters, duplicate files), whatever the number of entries in it.
     assert author_reads == {1: 1, 2: 1, 5: 3}
     assert counts[1] == counts[2]
-    assert counts[5] == counts[2] + 2 * 4
+    assert counts[5] == counts[2] + 2 * 5
 
 
 def test_export_filters_are_checked_before_the_file_starts(client, session):

@@ -109,3 +109,20 @@ def test_ranking_query_count_does_not_grow_with_the_entries(client, session, que
     # token, caller, round, rubric, entries, final scores, shortlist, categories; then the
     # same without rubric, entries and scores
     assert counts == [8, 5, 8, 5]
+
+
+def test_the_audit_page_names_its_objects_in_a_fixed_number_of_queries(client, session,
+                                                                       queries):
+    """Entries, awards, categories, rounds and people named in the log: one query per kind,
+    however many rows mention them."""
+    organizer = make_user(session, role="organizer")
+    page_login(client, organizer)
+    counts = []
+    for n in (1, 20):
+        award = make_award(session, status="open", max_entries_per_author=50)
+        _fill(session, award, make_user(session), n)
+        with queries:
+            response = client.get("/admin/audit?object_type=entry")
+        assert response.status_code == 200
+        counts.append(queries.count)
+    assert counts[0] == counts[1]

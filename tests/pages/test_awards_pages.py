@@ -149,7 +149,9 @@ def test_audit_page_shows_the_status_change_with_its_reason(client, session):
     _post(client, f"/admin/awards/{award.id}/status",
           {"status": "open", "reason": "Theo kế hoạch số 12"}, f"/admin/awards/{award.id}")
     html = client.get("/admin/audit").text
-    assert "award.status" in html and "Theo kế hoạch số 12" in html
+    assert '<td data-label="Thao tác">Chuyển giải sang giai đoạn khác</td>' in html
+    assert "<div><strong>Trạng thái</strong>: Bản nháp → Đang nhận tác phẩm</div>" in html
+    assert '<td data-label="Lý do">Theo kế hoạch số 12</td>' in html
 
 
 def test_journalist_is_refused_the_console(client, session):

@@ -187,7 +187,8 @@ def test_organizer_returns_with_a_reason_and_the_author_sees_it(client, session)
     assert refused.status_code == 422
     assert "Vui lòng nêu lý do; tác giả sẽ thấy lý do này." in refused.text
     response = _post(client, f"/admin/entries/{entry.id}/screen",
-                     {"decision": "return", "reason": "Thiếu ảnh chụp trang báo"}, page)
+                     {"decision": "return", "reason": "Thiếu ảnh chụp trang báo",
+                      "then": "stay"}, page)
     assert response.headers["location"] == f"/admin/entries/{entry.id}?saved=1"
     client.cookies.clear()
     page_login(client, journalist)

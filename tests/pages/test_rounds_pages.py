@@ -618,8 +618,9 @@ def test_audit_log_links_round_changes_to_the_round(client, session):
     world = make_judging(session, entries=1, judges=2)
     _login_organizer(client, session, world.organizer)
     html = client.get("/admin/audit").text
-    assert "<code>round.start</code>" in html
-    link = f'<a class="nowrap" href="/admin/rounds/{world.round.id}">Vòng chấm #{world.round.id}</a>'
+    assert "<td data-label=\"Thao tác\">Bắt đầu chấm điểm vòng chấm</td>" in html
+    link = (f'<td data-label="Đối tượng"><span class="muted">Vòng chấm</span><br>'
+            f'<a href="/admin/rounds/{world.round.id}">{world.round.name}</a>')
     assert link in html
 
 

@@ -11,7 +11,7 @@ from fastapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
 )
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -168,6 +168,12 @@ def create_app() -> FastAPI:
     app.include_router(entries_pages.upload_router)
 
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page links: the SVG icon answers."""
+        return FileResponse(ROOT / "static" / "favicon.svg", media_type="image/svg+xml",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

@@ -91,7 +91,7 @@ def test_lists_are_cards_on_a_phone(page, author):
     expect(page.locator("table.stack td[data-label='Trạng thái']").first).to_be_visible()
     _fits_the_phone(page)
     page.screenshot(path=str(SHOTS / "look-me-entries-390-vi.png"), full_page=True)
-    page.goto(f"/lang/en?next=/me/entries")
+    page.goto("/lang/en?next=/me/entries")
     expect(page.locator("table.stack td[data-label='Status']").first).to_be_visible()
     _fits_the_phone(page)
     page.screenshot(path=str(SHOTS / "look-me-entries-390-en.png"), full_page=True)

@@ -144,3 +144,21 @@ def test_the_audit_log_scrolls_by_keyboard(client, session):
     html = client.get("/admin/audit").text
     assert '<div class="table-wrap" tabindex="0" role="region" aria-label="Nhật ký thao tác">' \
         in html
+
+
+@pytest.mark.parametrize("lang, count, text", [
+    ("en", 1, "You have 1 entry to score in the round “Vòng sơ khảo” of Giải báo chí 2026."),
+    ("en", 3, "You have 3 entries to score in the round “Vòng sơ khảo” of Giải báo chí 2026."),
+    ("vi", 1, "Bạn có 1 tác phẩm cần chấm ở vòng “Vòng sơ khảo” của Giải báo chí 2026."),
+])
+def test_the_judges_mail_counts_in_the_judges_language(lang, count, text):
+    from types import SimpleNamespace
+
+    from app.mail.service import render
+
+    _subject, plain, html = render("judge_queue", {
+        "user": SimpleNamespace(full_name="Lê Thị Một"), "count": count,
+        "round": "Vòng sơ khảo", "award": SimpleNamespace(title="Giải báo chí 2026"),
+        "url": "http://giaibao.test/judge/rounds/1"}, lang)
+    assert text in plain
+    assert text.split(" “")[0] in html

@@ -60,13 +60,11 @@ class AxeWatch:
     pending: list[Snapshot] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
-    _copied: dict[int, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.pending.clear()
         self.checked.clear()
         self.violations.clear()
-        self._copied.clear()
 
     def watch_context(self, context) -> None:
         context.on("page", self.watch_page)
@@ -81,14 +79,25 @@ class AxeWatch:
         context.close = settle_then_close
 
     def settle(self, context) -> None:
-        """Copies each open page whose last load was not copied yet (a journey that ends right
-        after a navigation closes its context before the load's copy is taken)."""
+        """Copies each open page (a journey that ends right after a navigation closes its
+        context before the load's copy is taken); copies already taken are not repeated."""
         for page in context.pages:
-            if not page.is_closed() and self._copied.get(id(page)) != page.url.split("#")[0]:
+            if not page.is_closed():
                 self.copy(page)
 
     def watch_page(self, page) -> None:
         page.on("load", self.copy)
+        # The copy of a load is taken while the journey goes on; a journey that navigates
+        # again at once (goto after goto) would leave the page first: copy it before leaving.
+        for name in ("goto", "reload", "go_back", "go_forward"):
+            setattr(page, name, self._copy_first(page, getattr(page, name)))
+
+    def _copy_first(self, page, navigate):
+        def navigate_after_copy(*args, **kwargs):
+            self.copy(page)
+            return navigate(*args, **kwargs)
+
+        return navigate_after_copy
 
     def copy(self, page) -> None:
         from playwright.sync_api import Error
@@ -103,7 +112,6 @@ class AxeWatch:
                 return
             raise
         snapshot = Snapshot(url.split("#")[0], "<!DOCTYPE html>\n" + html, page.viewport_size)
-        self._copied[id(page)] = snapshot.url
         if snapshot not in self.pending:
             self.pending.append(snapshot)
 

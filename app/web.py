@@ -11,6 +11,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -164,10 +165,14 @@ def csrf_binding(request: Request) -> str | None:
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            *, status_code: int = 200, headers: dict | None = None) -> HTMLResponse:
     binding = csrf_binding(request)
+    lang = getattr(request.state, "lang", "vi")
     ctx = {
         "request": request,
         "user": signed_in(request),
-        "lang": getattr(request.state, "lang", "vi"),
+        "lang": lang,
+        # On elements holding Vietnamese user data (titles, names) when the UI is not in
+        # Vietnamese, so that screen readers pronounce them as Vietnamese: <h1{{ lang_vi }}>.
+        "lang_vi": "" if lang == "vi" else Markup(' lang="vi"'),
         "csrf_token": csrf_token_for(binding) if binding else "",
         "errors": {},
         "error": None,

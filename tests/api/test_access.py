@@ -37,7 +37,7 @@ PUBLIC_API = {
 PUBLIC_PAGES = {
     ("GET", "/"), ("GET", "/register"), ("POST", "/register"), ("GET", "/login"),
     ("POST", "/login"), ("POST", "/logout"), ("GET", "/lang/{code}"),
-    ("GET", "/awards/{slug}"), ("GET", "/healthz"),
+    ("GET", "/awards/{slug}"), ("GET", "/healthz"), ("GET", "/favicon.ico"),
     # Pages that mailed links open (GET shows, POST uses the link) and the forgotten password.
     ("GET", "/verify"), ("POST", "/verify"), ("GET", "/confirm-email"), ("POST", "/confirm-email"),
     ("GET", "/forgot-password"), ("POST", "/forgot-password"), ("GET", "/reset-password"),

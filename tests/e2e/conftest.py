@@ -53,8 +53,31 @@ def link_in(text: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def axe_watch():
+    from tests.e2e.axe import AxeWatch
+
+    return AxeWatch()
+
+
+@pytest.fixture(autouse=True)
+def accessible_pages(request, axe_watch):
+    """Fails a journey in which any page loaded had a WCAG 2.2 A/AA violation: every load of
+    every page of every context made from ``browser`` is copied, and axe-core checks the
+    copies once the test is done (tests/e2e/axe.py). Set up before ``page``, so it runs after
+    the journey's pages are closed."""
+    axe_watch.reset()
+    yield axe_watch
+    if "/e2e/" not in str(request.node.fspath) or "browser" not in request.fixturenames:
+        return
+    axe_watch.check_pending(request.getfixturevalue("browser").unwatched)
+    assert axe_watch.violations == [], axe_watch.report()
+
+
+@pytest.fixture(scope="session")
+def browser(axe_watch):
     from playwright.sync_api import sync_playwright
+
+    from tests.e2e.axe import WatchedBrowser
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -62,7 +85,7 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking"],
         )
-        yield browser
+        yield WatchedBrowser(browser, axe_watch)
         browser.close()
 
 

@@ -64,8 +64,8 @@ def test_organizer_sets_up_an_award_with_two_categories_and_opens_it(page):
     for code, name, kind in (("BDT", "Báo điện tử", "Tài liệu PDF"),
                              ("PT", "Phát thanh", "Âm thanh (MP3, M4A, WAV)")):
         page.get_by_role("link", name="Thêm thể loại").click()
-        page.get_by_role("textbox", name="Mã", exact=True).fill(code)
-        page.get_by_role("textbox", name="Tên", exact=True).fill(name)
+        page.get_by_role("textbox", name="Mã thể loại", exact=True).fill(code)
+        page.get_by_role("textbox", name="Tên thể loại", exact=True).fill(name)
         page.get_by_label(kind).check()
         page.get_by_role("button", name="Lưu thể loại").click()
         expect(page.get_by_text("Đã lưu thể loại.")).to_be_visible()

@@ -173,7 +173,7 @@ def my_entries(request: Request, session: SessionDep, user: PageJournalist, dele
         "entries": entries, "total": total, "awards": award_map, "categories": category_map,
         "open_awards": open_awards, "ENTRY_STATUS": STATUS_LABELS, "me_id": user.id,
         "outcomes": outcomes_for(session, entries), "OUTCOME_LABELS": OUTCOME_LABELS,
-        "limits": {a.id: entry_queries.limit_for(session, a, user) for a in open_awards},
+        "limits": entry_queries.limits_for(session, open_awards, user),
         "deleted": deleted,
     })
 

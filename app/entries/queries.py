@@ -261,23 +261,30 @@ def history(session: Session, entry: Entry) -> list[dict]:
     ]
 
 
-def counted_entries(session: Session, award: Award, people: set[int], *,
-                     exclude: int | None) -> dict[int, int]:
-    """{user id: entries of the award that count towards the limit}, each person's
-    own entries and the ones they are a linked co-author of, together, in one query.
-    Another person's draft does not count for its co-authors until it is submitted:
-    otherwise anyone could use up a colleague's quota by listing them on drafts."""
-    counted = [Entry.award_id == award.id, col(Entry.status).not_in(list(NOT_COUNTED))]
+def _counted_pairs(award_ids: list[int], people: set[int], *, exclude: int | None):
+    """The (award, person, entry) triples that count towards the per-author limit: each
+    person's own entries and the ones they are a linked co-author of, each once. Another
+    person's draft does not count for its co-authors until it is submitted: otherwise
+    anyone could use up a colleague's quota by listing them on drafts."""
+    counted = [col(Entry.award_id).in_(award_ids), col(Entry.status).not_in(list(NOT_COUNTED))]
     if exclude is not None:
         counted.append(Entry.id != exclude)
-    submitted = select(Entry.submitter_id.label("person"), Entry.id.label("entry_id")).where(
+    submitted = select(Entry.award_id.label("award_id"), Entry.submitter_id.label("person"),
+                       Entry.id.label("entry_id")).where(
         *counted, col(Entry.submitter_id).in_(people))
     co_authored = (
-        select(EntryAuthor.user_id.label("person"), EntryAuthor.entry_id.label("entry_id"))
+        select(Entry.award_id.label("award_id"), EntryAuthor.user_id.label("person"),
+               EntryAuthor.entry_id.label("entry_id"))
         .join(Entry, Entry.id == EntryAuthor.entry_id)
         .where(*counted, Entry.status != EntryStatus.draft,
                col(EntryAuthor.user_id).in_(people)))
-    pairs = union(submitted, co_authored).subquery()  # UNION: each (person, entry) once
+    return union(submitted, co_authored).subquery()  # UNION: each triple once
+
+
+def counted_entries(session: Session, award: Award, people: set[int], *,
+                    exclude: int | None) -> dict[int, int]:
+    """{user id: entries of the award that count towards the limit}, in one query."""
+    pairs = _counted_pairs([award.id], people, exclude=exclude)
     rows = session.exec(select(pairs.c.person, func.count()).group_by(pairs.c.person)).all()
     return dict(rows)
 
@@ -288,9 +295,22 @@ def entries_counted(session: Session, award: Award, user: User) -> int:
     return counted_entries(session, award, {user.id}, exclude=None).get(user.id, 0)
 
 
+def _limit(counted: int, award: Award) -> dict:
+    return {"counted": counted, "maximum": award.max_entries_per_author,
+            "reached": limit_reached(counted, award.max_entries_per_author)}
+
+
+def limits_for(session: Session, awards: list[Award], user: User) -> dict[int, dict]:
+    """``limit_for`` of several awards at once (one query), by award id."""
+    if not awards:
+        return {}
+    pairs = _counted_pairs([a.id for a in awards], {user.id}, exclude=None)
+    counts = dict(session.exec(select(pairs.c.award_id, func.count())
+                               .group_by(pairs.c.award_id)).all())
+    return {a.id: _limit(counts.get(a.id, 0), a) for a in awards}
+
+
 def limit_for(session: Session, award: Award, user: User) -> dict:
     """What the pages show of the per-author limit before a form is filled: the count the
     limit check makes, the most allowed, and whether another entry is possible."""
-    counted = entries_counted(session, award, user)
-    return {"counted": counted, "maximum": award.max_entries_per_author,
-            "reached": limit_reached(counted, award.max_entries_per_author)}
+    return _limit(entries_counted(session, award, user), award)

@@ -77,5 +77,6 @@ def test_an_award_not_yet_open_reads_opening_soon(page, organizer_api):
 
     _log_in(page)
     page.goto("/admin/")
-    expect(page.locator("tr", has_text=award["title"])).to_contain_text(
-        f"Sắp mở mở nhận từ {when}")
+    row = page.locator("tr", has_text=award["title"])
+    expect(row.locator(".badge-upcoming")).to_have_text("Sắp mở")
+    expect(row).to_contain_text(f"mở nhận từ {when}")

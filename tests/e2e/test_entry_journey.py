@@ -75,9 +75,10 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, mailbox):
     page.get_by_label("Tìm theo tên tác phẩm hoặc tác giả").fill("nguoi dang vien")
     page.get_by_role("button", name="Lọc").click()
     page.get_by_role("link", name="Người đảng viên giữa đại ngàn").click()
+    page.get_by_label("Trả lại để bổ sung").check()
     page.get_by_label("Lý do").fill("Đề nghị ghi rõ số báo, trang đăng.")
-    page.get_by_role("button", name="Trả lại để bổ sung").click()
-    expect(page.get_by_text("Đã ghi nhận kết quả sơ duyệt.")).to_be_visible()
+    page.get_by_role("button", name="Lưu và sang bài tiếp theo").click()
+    expect(page.get_by_text("Đã ghi nhận kết quả sơ duyệt tác phẩm BDT-001.")).to_be_visible()
 
     returned_mail = mailbox.mail_to(email, "trả lại")
     assert "Đề nghị ghi rõ số báo, trang đăng." in returned_mail.text

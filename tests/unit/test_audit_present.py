@@ -50,3 +50,15 @@ def test_booleans_statuses_and_dates_read_as_people_say_them():
                "30/11/2026 17:00 giờ Việt Nam (GMT+7) → 05/12/2026 23:59 giờ Việt Nam (GMT+7)")]
     assert _vi("award.update", {"published_to": ["2026-10-31", None]}) == [
         Change("Tác phẩm đăng, phát đến ngày", "31/10/2026 → —")]
+
+
+def test_a_rubric_change_names_the_criteria_added_and_removed():
+    assert _vi("round.update", {"criteria": [[["Nội dung", 60], ["Hình thức", 40]],
+                                             [["Nội dung", 60], ["Sáng tạo", 40]]]}) == [
+        Change("Tiêu chí chấm", "thêm: Sáng tạo (40 điểm) · bỏ: Hình thức (40 điểm)")]
+    assert _vi("round.create", {"criteria": [["Nội dung", 60], ["Hình thức", 40]]}) == [
+        Change("Tiêu chí chấm", "Nội dung (60 điểm); Hình thức (40 điểm)")]
+
+
+def test_scores_read_with_a_decimal_comma_in_vietnamese():
+    assert _vi("score.save", {"total": [None, 77.5]}) == [Change("Tổng", "— → 77,5")]

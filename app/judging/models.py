@@ -266,6 +266,8 @@ class JudgeProgress(BaseModel):
     draft: int
     final: int
     reminded_at: datetime | None
+    # False once an organizer deactivated the account: their assignments stay, unscored.
+    is_active: bool = True
 
 
 class CategoryProgress(BaseModel):

@@ -379,7 +379,8 @@ def progress(session: Session, round_: Round) -> RoundProgress:
         .where(PanelMember.round_id == round_.id)).all()
     per_judge = {user.id: JudgeProgress(judge_id=user.id, full_name=user.full_name,
                                         assigned=0, draft=0, final=0,
-                                        reminded_at=member.reminded_at)
+                                        reminded_at=member.reminded_at,
+                                        is_active=user.is_active)
                  for member, user in members}
     categories = {c.id: c for c in session.exec(
         select(Category).where(Category.award_id == round_.award_id)).all()}

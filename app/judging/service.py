@@ -535,7 +535,7 @@ def remind_laggards(session: Session, round_: Round, *, actor: User, now: dateti
     lock_round(session, round_)
     rules.check_scoring(round_.status)
     behind = {p.judge_id: p for p in queries.progress(session, round_).judges
-              if p.assigned > p.final}
+              if p.assigned > p.final and p.is_active}
     members = session.exec(select(PanelMember).where(
         PanelMember.round_id == round_.id, col(PanelMember.judge_id).in_(list(behind)))
         .order_by(PanelMember.judge_id)).all()

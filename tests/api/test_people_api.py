@@ -123,3 +123,24 @@ def test_password_reset_for_a_deactivated_account_is_409(client, session):
     client.post(f"/api/v1/users/{journalist.id}/deactivate", headers=headers)
     response = client.post(f"/api/v1/users/{journalist.id}/password-reset", headers=headers)
     assert response.status_code == 409
+
+
+def test_the_accounts_list_runs_as_many_queries_for_one_match_as_for_forty(client, session,
+                                                                           queries):
+    from tests.factories import page_login
+
+    organizer = make_user(session, role="organizer")
+    headers = api_headers(client, organizer)
+    page_login(client, organizer)
+    counts = []
+    for n, word in ((1, "mot"), (40, "bon muoi")):
+        for i in range(n):
+            make_user(session, full_name=f"Người {word} {i}")
+        q = word.replace(" ", "+")
+        with queries:
+            api = client.get(f"/api/v1/users?q={q}", headers=headers)
+            page = client.get(f"/admin/users?q={q}")
+        assert len(api.json()) == n
+        assert page.text.count('<a href="/admin/users/') == n
+        counts.append(queries.count)
+    assert counts[0] == counts[1]

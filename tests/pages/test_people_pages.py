@@ -365,3 +365,20 @@ def test_a_carried_address_elsewhere_is_dropped(client, session):
         "carried_action": "https://ke-gian.example/lay", "carried": '[["a", "b"]]'},
         follow_redirects=False)
     assert (response.status_code, response.headers["location"]) == (303, "/")
+
+
+def test_a_deactivated_judge_shows_in_the_progress_and_is_not_reminded(client, session):
+    from app.accounts import service as accounts
+    from app.judging import service as judging
+
+    scene = make_judging(session, entries=2, judges=2, judges_per_entry=2)
+    gone = scene.judges[0]
+    accounts.deactivate_user(session, gone.id, actor=scene.organizer, now=datetime.now(UTC))
+    page_login(client, scene.organizer)
+    page = client.get(f"/admin/rounds/{scene.round.id}/progress").text
+    assert re.search(rf'{gone.full_name} <span class="badge badge-off">Đã khoá</span>', page)
+    reminded = judging.remind_laggards(session, scene.round, actor=scene.organizer,
+                                       now=datetime.now(UTC))
+    assert reminded == 1
+    mails = session.exec(select(Mail.to).where(Mail.template == "judge_reminder")).all()
+    assert mails == [scene.judges[1].email]

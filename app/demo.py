@@ -174,7 +174,7 @@ def _demo_entries(session: Session, award: Award, users: dict, organizer: User, 
         entry = entry_writes.create_entry(
             session, award,
             EntryCreate(category_id=categories[code].id, title=title, outlet=outlet,
-                        summary=f"Tác phẩm minh hoạ số {n} của giải (dữ liệu mẫu).",
+                        summary=f"Tác phẩm minh họa số {n} của giải (dữ liệu mẫu).",
                         published_on=published, series_parts=parts, url=url,
                         co_authors=[CoAuthorIn(full_name="Nguyễn Văn Thành",
                                                pen_name="Thành Nguyễn")] if n == 2 else []),

@@ -40,6 +40,7 @@ ACTION_LABELS: dict[str, str] = {
     "category.update": N_("Changed a category"),
     "entry.create": N_("Started an entry"),
     "entry.update": N_("Edited an entry"),
+    "entry.delete": N_("Deleted a draft entry"),
     "entry.file_add": N_("Added a file to an entry"),
     "entry.file_delete": N_("Removed a file from an entry"),
     "entry.submit": N_("Submitted an entry"),
@@ -72,6 +73,9 @@ ACTION_LABELS: dict[str, str] = {
     "user.verify_email": N_("Confirmed an e-mail address"),
     "user.password": N_("Changed a password"),
     "user.password_reset": N_("Reset a password"),
+    "user.password_reset_sent": N_("Sent a password-reset link"),
+    "user.deactivate": N_("Deactivated an account"),
+    "user.reactivate": N_("Reactivated an account"),
 }
 
 # The log's action filter: a family of actions, then its actions one by one.

@@ -1,4 +1,3 @@
-from datetime import date, datetime
 from functools import partial
 from typing import Annotated
 
@@ -40,7 +39,7 @@ from app.db import MAX_ID
 from app.errors import N_, DomainError, Invalid, raise_all
 from app.storage import accept_attribute
 from app.results.outcomes import OUTCOME_LABELS, outcome_for, outcomes_for
-from app.text import nfc, parse_datetime, parse_int
+from app.text import nfc, parse_datetime, parse_day, parse_int
 from app.web import check_csrf_token, check_origin, csrf_protect, form_error, redirect, render
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
@@ -59,16 +58,6 @@ def _too_long(field: str, limit: int) -> Invalid:
     return Invalid(N_("This is too long: at most {n} characters."), field=field, n=limit)
 
 
-def _read_date(text: str) -> date | None:
-    """A date as the browser's date field sends it (yyyy-mm-dd) or as typed (dd/mm/yyyy)."""
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _read_entry_form(form: FormData, award: Award) -> tuple[dict, dict, list]:
     """The entry form as typed (to show again), the values for the schema (each readable
     and within its bounds) and the problems of what could not be read: together with the
@@ -85,13 +74,15 @@ def _read_entry_form(form: FormData, award: Award) -> tuple[dict, dict, list]:
         if len(typed[name]) > limit:
             problems.append(_too_long(name, limit))
     values["published_on"] = None
-    if typed["published_on"].strip():
-        values["published_on"] = _read_date(typed["published_on"])
-        if values["published_on"] is None or not \
-                bounds.MIN_YEAR <= values["published_on"].year <= bounds.MAX_YEAR:
-            values["published_on"] = None
-            problems.append(Invalid(N_("Please enter the date as dd/mm/yyyy, for example "
-                                       "19/05/2026."), field="published_on"))
+    try:  # one reading of dates for every form (app.text.parse_day)
+        values["published_on"] = parse_day(typed["published_on"], field="published_on")
+    except Invalid as err:
+        problems.append(err)
+    if values["published_on"] is not None and \
+            not bounds.MIN_YEAR <= values["published_on"].year <= bounds.MAX_YEAR:
+        values["published_on"] = None
+        problems.append(Invalid(N_("Please enter the date as dd/mm/yyyy, for example "
+                                   "19/05/2026."), field="published_on"))
     values["series_parts"] = None
     if typed["series_parts"].strip():
         number = parse_int(typed["series_parts"])
@@ -151,6 +142,8 @@ def _field_errors(problems) -> dict[str, str]:
 
 def _form_from_entry(entry) -> dict:
     values = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+    if entry.published_on is not None:  # typed and shown as dd/mm/yyyy
+        values["published_on"] = entry.published_on.strftime("%d/%m/%Y")
     values["category_id"] = entry.category_id
     values["co_authors"] = [
         {"full_name": a.full_name, "pen_name": a.pen_name, "email": a.email}

@@ -51,7 +51,7 @@ def test_deactivate_ends_the_accounts_tokens_and_sign_in(client, session):
                           data={"username": journalist.email, "password": PASSWORD})
     assert refused.status_code == 403
     assert refused.json()["detail"] == (
-        "Tài khoản này đã bị Ban tổ chức khoá. Nếu cho rằng có nhầm lẫn, xin vui lòng liên hệ "
+        "Tài khoản này đã bị Ban tổ chức khóa. Nếu cho rằng có nhầm lẫn, xin vui lòng liên hệ "
         "Ban tổ chức.")
 
     back = client.post(f"/api/v1/users/{journalist.id}/reactivate", headers=headers)

@@ -58,7 +58,7 @@ def test_edits_are_submitted_unsaved_changes_warn_and_cancelled_uploads_leave_no
 
     page.get_by_label("Tên tác phẩm").fill("Bản làng bên dòng Đa Nhim")
     page.get_by_label("Cơ quan báo chí").fill("Báo Lâm Đồng")
-    page.get_by_label("Ngày đăng, phát").fill("2026-04-30")
+    page.get_by_label("Ngày đăng, phát").fill("30/04/2026")
     page.get_by_label("Số kỳ (chỉ với loạt bài)").fill("")
     page.get_by_role("button", name="Lưu bản nháp và tiếp tục").click()
     expect(page.get_by_text("Đã lưu bản nháp.")).to_be_visible()

@@ -34,7 +34,7 @@ def test_submit_screen_return_and_resubmit(page, open_award, tmp_path, mailbox):
     page.get_by_role("link", name="Gửi tác phẩm dự giải").click()
     page.get_by_label("Tên tác phẩm").fill("Người đảng viên giữa đại ngàn")
     page.get_by_label("Cơ quan báo chí").fill("Báo Ninh Thuận điện tử")
-    page.get_by_label("Ngày đăng, phát").fill("2026-04-30")
+    page.get_by_label("Ngày đăng, phát").fill("30/04/2026")
     page.get_by_label("Họ và tên (2)").fill("Trịnh Văn Nam")
     page.get_by_role("button", name="Lưu bản nháp và tiếp tục").click()
     expect(page.get_by_text("Đã lưu bản nháp.")).to_be_visible()

@@ -45,10 +45,10 @@ def test_a_deactivated_journalist_is_signed_out_and_a_form_survives_reactivation
     _log_in(organizer, *ORGANIZER[:2])
     _organizer_opens(organizer, full_name.replace("Đoàn Thị Hương", "doan thi huong"),
                      full_name)
-    organizer.get_by_role("link", name="Khoá tài khoản").click()
+    organizer.get_by_role("link", name="Khóa tài khoản").click()
     expect(organizer.get_by_text("Họ bị đăng xuất ngay trên mọi thiết bị")).to_be_visible()
-    organizer.get_by_role("button", name="Khoá tài khoản").click()
-    expect(organizer.get_by_text("Tài khoản đã bị khoá và đăng xuất trên mọi thiết bị.")
+    organizer.get_by_role("button", name="Khóa tài khoản").click()
+    expect(organizer.get_by_text("Tài khoản đã bị khóa và đăng xuất trên mọi thiết bị.")
            ).to_be_visible()
 
     # The journalist's open browser: the next request finds the session ended.
@@ -56,21 +56,21 @@ def test_a_deactivated_journalist_is_signed_out_and_a_form_survives_reactivation
     expect(journalist.get_by_role("heading", name="Đăng nhập")).to_be_visible()
     _log_in(journalist, email, PASSWORD)
     expect(journalist.get_by_role("alert")).to_contain_text(
-        "Tài khoản này đã bị Ban tổ chức khoá.")
+        "Tài khoản này đã bị Ban tổ chức khóa.")
 
-    organizer.get_by_role("link", name="Mở khoá tài khoản").click()
-    organizer.get_by_role("button", name="Mở khoá tài khoản").click()
-    expect(organizer.get_by_text("Tài khoản đã được mở khoá")).to_be_visible()
+    organizer.get_by_role("link", name="Mở khóa tài khoản").click()
+    organizer.get_by_role("button", name="Mở khóa tài khoản").click()
+    expect(organizer.get_by_text("Tài khoản đã được mở khóa")).to_be_visible()
 
     # Signed in again, the profile page open; the organizer deactivates and reactivates the
     # account meanwhile, which ends the session under the open form.
     _log_in(journalist, email, PASSWORD)
     journalist.goto("/me")
     journalist.get_by_label("Cơ quan báo chí / đơn vị công tác").fill("Báo Ninh Thuận")
-    organizer.get_by_role("link", name="Khoá tài khoản").click()
-    organizer.get_by_role("button", name="Khoá tài khoản").click()
-    organizer.get_by_role("link", name="Mở khoá tài khoản").click()
-    organizer.get_by_role("button", name="Mở khoá tài khoản").click()
+    organizer.get_by_role("link", name="Khóa tài khoản").click()
+    organizer.get_by_role("button", name="Khóa tài khoản").click()
+    organizer.get_by_role("link", name="Mở khóa tài khoản").click()
+    organizer.get_by_role("button", name="Mở khóa tài khoản").click()
 
     journalist.get_by_role("button", name="Lưu hồ sơ").click()
     expect(journalist.get_by_text("Phiên đăng nhập đã kết thúc nên nội dung bạn vừa gửi chưa "

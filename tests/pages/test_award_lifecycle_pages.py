@@ -77,7 +77,7 @@ def test_closing_submissions_asks_first_with_the_counts(client, session):
                  '<input type="hidden" name="from" value="open">',
                  '<input type="hidden" name="reason" value="Theo kế hoạch">',
                  '<button type="submit" class="btn btn-danger">Đóng nhận tác phẩm</button>',
-                 f'<a class="btn btn-secondary" href="/admin/awards/{award.id}">Huỷ</a>'):
+                 f'<a class="btn btn-secondary" href="/admin/awards/{award.id}">Hủy</a>'):
         assert line in asked.text
     session.refresh(award)
     assert (award.status, _status_moves(session, award)) == ("open", [

@@ -29,13 +29,17 @@ def test_journalist_creates_an_entry_through_the_form(client, session):
     award = make_award(session, status="open")
     page_login(client, make_user(session))
     page = f"/awards/{award.slug}/entries/new"
-    response = _post(client, page, _form(session, award), page)
+    response = _post(client, page, _form(session, award, published_on="19/05/2026"), page)
     assert response.status_code == 303
     entry = session.exec(select(Entry).where(Entry.title == "Bí thư chi bộ bản làng")).one()
     assert response.headers["location"] == f"/entries/{entry.id}?created=1"
     assert [a.full_name for a in entry.authors][1:] == ["Lò Văn Pá"]
+    assert str(entry.published_on) == "2026-05-19"
     html = client.get(response.headers["location"]).text
     assert "Đã lưu bản nháp." in html
+    # Shown back as typed: dd/mm/yyyy in a text box, whatever the browser's locale.
+    assert re.search(r'<input id="f-published_on" name="published_on" type="text" '
+                     r'value="19/05/2026"', html)
 
 
 def test_entry_form_errors_keep_the_input(client, session):

@@ -134,7 +134,7 @@ def test_every_problem_is_reported_at_once_beside_its_field(client, session):
         "category_id": "Vui lòng chọn một thể loại của giải này.",
         "title": "Vui lòng nhập tên tác phẩm.",
         "outlet": "Vui lòng nhập cơ quan báo chí đã đăng, phát tác phẩm.",
-        "published_on": "Vui lòng nhập ngày theo dạng ngày/tháng/năm, ví dụ 19/05/2026.",
+        "published_on": "Không có ngày 31/02/2026.",
         "url": "Đường dẫn phải bắt đầu bằng http:// hoặc https://.",
         "series_parts": "Vui lòng nhập số kỳ bằng một số nguyên, hoặc để trống nếu là tác phẩm "
                         "đơn lẻ.",
@@ -312,7 +312,7 @@ def test_withdrawing_asks_first_and_states_the_consequence(client, session):
     assert ("<li>Tác phẩm sẽ rời khỏi giải: không được sơ khảo và chấm giải.</li>"
             "<li>Tác phẩm không thể gửi lại và không thể hoàn tác thao tác này.</li>") in asked.text
     assert '<input type="hidden" name="reason" value="Gửi nhầm bản">' in asked.text
-    assert f'<a class="btn btn-secondary" href="/entries/{entry.id}">Huỷ</a>' in asked.text
+    assert f'<a class="btn btn-secondary" href="/entries/{entry.id}">Hủy</a>' in asked.text
     session.refresh(entry)
     assert entry.status == "submitted"
     done = client.post(f"/entries/{entry.id}/withdraw",

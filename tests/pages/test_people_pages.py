@@ -54,7 +54,7 @@ def test_accounts_are_filtered_by_role_and_status_and_paged(client, session):
     organizer = _organizer(client, session)
     judges = [make_user(session, role="judge", full_name=f"Giám khảo {i:02d}")
               for i in range(55)]
-    gone = make_user(session, full_name="Người Đã Khoá")
+    gone = make_user(session, full_name="Người Đã Khóa")
     from app.accounts import service
 
     service.deactivate_user(session, gone.id, actor=organizer, now=datetime.now(UTC))
@@ -64,8 +64,8 @@ def test_accounts_are_filtered_by_role_and_status_and_paged(client, session):
     second = client.get("/admin/users?role=judge&offset=50").text
     assert _rows(second) == [j.full_name for j in judges[50:]]
     deactivated = client.get("/admin/users?status=deactivated").text
-    assert _rows(deactivated) == ["Người Đã Khoá"]
-    assert "Đã khoá" in deactivated
+    assert _rows(deactivated) == ["Người Đã Khóa"]
+    assert "Đã khóa" in deactivated
     assert _rows(client.get("/admin/users?status=active&q=nguoi").text) == []
 
 
@@ -93,20 +93,20 @@ def test_deactivating_asks_first_then_signs_the_person_out(client, session):
         assert theirs.get("/me").status_code == 200
 
         ask = client.get(f"/admin/users/{author.id}/deactivate").text
-        assert "Khoá tài khoản của Đặng Thị Đào (dao@example.vn)?" in ask
+        assert "Khóa tài khoản của Đặng Thị Đào (dao@example.vn)?" in ask
         assert "Họ bị đăng xuất ngay trên mọi thiết bị" in ask
         assert 'name="confirmed" value="1"' in ask
         # Without the confirmation, the question again and nothing done.
         unconfirmed = _post(client, f"/admin/users/{author.id}/deactivate", {},
                             f"/admin/users/{author.id}")
         assert unconfirmed.status_code == 200
-        assert "Khoá tài khoản của Đặng Thị Đào" in unconfirmed.text
+        assert "Khóa tài khoản của Đặng Thị Đào" in unconfirmed.text
         assert session.get(User, author.id).is_active is True
 
         done = _post(client, f"/admin/users/{author.id}/deactivate", {"confirmed": "1"},
                      f"/admin/users/{author.id}")
         assert done.headers["location"] == f"/admin/users/{author.id}?done=deactivate"
-        assert "Tài khoản đã bị khoá và đăng xuất trên mọi thiết bị." in client.get(
+        assert "Tài khoản đã bị khóa và đăng xuất trên mọi thiết bị." in client.get(
             done.headers["location"]).text
         assert session.get(User, author.id).is_active is False
         # Their open browser is signed out on its next request.
@@ -117,7 +117,7 @@ def test_deactivating_asks_first_then_signs_the_person_out(client, session):
         refused = theirs.post("/login", data={"email": "dao@example.vn", "password": PASSWORD,
                                               "csrf_token": token})
         assert refused.status_code == 403
-        assert "Tài khoản này đã bị Ban tổ chức khoá." in refused.text
+        assert "Tài khoản này đã bị Ban tổ chức khóa." in refused.text
 
     back = _post(client, f"/admin/users/{author.id}/reactivate", {"confirmed": "1"},
                  f"/admin/users/{author.id}")
@@ -142,7 +142,7 @@ def test_an_organizer_cannot_deactivate_themself_from_the_page(client, session):
     refused = _post(client, f"/admin/users/{organizer.id}/deactivate", {"confirmed": "1"},
                     f"/admin/users/{organizer.id}")
     assert refused.status_code == 409
-    assert "Bạn không thể tự khoá tài khoản của mình." in refused.text
+    assert "Bạn không thể tự khóa tài khoản của mình." in refused.text
 
 
 def test_a_reset_link_is_sent_on_request_after_asking(client, session):
@@ -376,7 +376,7 @@ def test_a_deactivated_judge_shows_in_the_progress_and_is_not_reminded(client, s
     accounts.deactivate_user(session, gone.id, actor=scene.organizer, now=datetime.now(UTC))
     page_login(client, scene.organizer)
     page = client.get(f"/admin/rounds/{scene.round.id}/progress").text
-    assert re.search(rf'{gone.full_name} <span class="badge badge-off">Đã khoá</span>', page)
+    assert re.search(rf'{gone.full_name} <span class="badge badge-off">Đã khóa</span>', page)
     reminded = judging.remind_laggards(session, scene.round, actor=scene.organizer,
                                        now=datetime.now(UTC))
     assert reminded == 1

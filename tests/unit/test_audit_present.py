@@ -62,3 +62,22 @@ def test_a_rubric_change_names_the_criteria_added_and_removed():
 
 def test_scores_read_with_a_decimal_comma_in_vietnamese():
     assert _vi("score.save", {"total": [None, 77.5]}) == [Change("Tổng", "— → 77,5")]
+
+
+def test_every_action_the_code_records_has_a_label():
+    """A new audit action without a label would show its raw code in the log."""
+    import re
+    from pathlib import Path
+
+    from app.audit.present import ACTION_LABELS
+    from app.entries.rules import EntryAction
+    from app.judging.rules import RoundAction
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    recorded = set()
+    for path in root.rglob("*.py"):
+        recorded.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text()))
+    recorded |= {f"entry.{a.value}" for a in EntryAction}
+    recorded |= {f"round.{a.value}" for a in RoundAction}
+    assert "entry.delete" in recorded and "user.deactivate" in recorded
+    assert sorted(recorded - set(ACTION_LABELS)) == []

@@ -1,5 +1,6 @@
 """Every message the code and templates use has a Vietnamese translation."""
 
+import os
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -17,6 +18,9 @@ def _used_messages() -> set[str]:
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(ROOT), method_map, options, keywords={"_": None, "N_": None, "gettext": None,
                                                    "ngettext": (1, 2)},
+        # babel's default skips folders starting with "_": templates/_partials holds words too.
+        directory_filter=lambda path: not os.path.basename(path).startswith(".")
+        and os.path.basename(path) not in ("__pycache__", "node_modules", ".venv"),
     ):
         found.update([message] if isinstance(message, str) else [m for m in message if m])
     return found

@@ -1,3 +1,4 @@
+import re
 from dataclasses import replace
 
 from fastapi import APIRouter, Depends, Request
@@ -15,6 +16,7 @@ from app.accounts.models import (
     UserUpdate,
 )
 from app.accounts.rules import LinkPurpose, Role
+from app.audit.present import FIELD_LABELS
 from app.awards import service as awards
 from app.awards.rules import AwardStatus
 from app.config import get_settings
@@ -28,7 +30,7 @@ from app.deps import (
     signed_in_as,
 )
 from app.errors import Conflict, DomainError, TooManyAttempts
-from app.i18n import LANGUAGES
+from app.i18n import LANGUAGES, gettext
 from app.security import device_token
 from app.web import (
     DEVICE_COOKIE,
@@ -41,6 +43,21 @@ from app.web import (
     safe_next,
     signed_in,
 )
+
+CO_AUTHOR_FIELD = re.compile(r"co_(full_name|pen_name|email)_(\d+)")
+
+
+def _carried_labels(fields) -> dict[str, str]:
+    """What the carried form's fields are called on its page ("Họ và tên (2)"), for the
+    summary of what was typed; technical fields (versions, buttons) have none and stay out."""
+    labels = {}
+    for name, _value in fields:
+        if name in FIELD_LABELS:
+            labels[name] = gettext(FIELD_LABELS[name])
+        elif match := CO_AUTHOR_FIELD.fullmatch(name):
+            labels[name] = f"{gettext(FIELD_LABELS[match.group(1)])} ({int(match.group(2)) + 2})"
+    return labels
+
 
 router = APIRouter(dependencies=[Depends(page_csrf)], include_in_schema=False)
 
@@ -156,7 +173,7 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
         request.state.signed_in = signed_in_as(user, service.web_session_for(session, token,
                                                                              now=now))
         response = render(request, "accounts/signed_in_again.html",
-                          {"carried": carried})
+                          {"carried": carried, "labels": _carried_labels(carried.fields)})
     else:
         response = redirect(safe_next(next, home_of(user)))
     _set_session_cookie(response, token)

@@ -287,6 +287,9 @@ def test_a_form_sent_after_the_session_ended_is_saved_after_signing_in(client, s
     assert confirm["title"] == "Tiêu đề mới đã sửa"
     assert confirm["summary"] == "Dòng một\r\nDòng hai"
     assert confirm["csrf_token"] != values["csrf_token"]
+    # What was typed, under the fields' own names; technical fields (the version) left out.
+    assert "<dt>Tiêu đề</dt><dd>Tiêu đề mới đã sửa</dd>" in again.text
+    assert "<dt>version</dt>" not in again.text
     assert session.get(Entry, entry.id).title == "Tiêu đề cũ"  # nothing saved before the click
 
     saved = client.post(action, data=confirm, follow_redirects=False)

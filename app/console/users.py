@@ -2,6 +2,7 @@
 invitations, one account's page, and deactivating, reactivating and sending a password-reset
 link, each asked first on a confirmation page."""
 
+from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -109,8 +110,6 @@ def user_page(user_id: Id, request: Request, session: SessionDep, organizer: Pag
     return _user_page(request, session, user_id, organizer, done=done)
 
 
-# The three actions on an account: the service call, and what the page says after it.
-ACTIONS = ("deactivate", "reactivate", "password-reset")
 
 
 def _confirm_page(request: Request, session, user_id: int, action: str):
@@ -138,37 +137,16 @@ def _act(request: Request, session, user_id: int, action: str, form, organizer: 
     return redirect(f"/admin/users/{user_id}?done={action}")
 
 
-@router.get("/admin/users/{user_id}/deactivate")
-def deactivate_form(user_id: Id, request: Request, session: SessionDep,
-                    organizer: PageOrganizer):
-    return _confirm_page(request, session, user_id, "deactivate")
+AccountAction = Literal["deactivate", "reactivate", "password-reset"]
 
 
-@router.post("/admin/users/{user_id}/deactivate")
-def deactivate(user_id: Id, request: Request, form: FormDep, session: SessionDep,
-               organizer: PageOrganizer, now: Now):
-    return _act(request, session, user_id, "deactivate", form, organizer, now)
+@router.get("/admin/users/{user_id}/{action}")
+def action_form(user_id: Id, action: AccountAction, request: Request, session: SessionDep,
+                organizer: PageOrganizer):
+    return _confirm_page(request, session, user_id, action)
 
 
-@router.get("/admin/users/{user_id}/reactivate")
-def reactivate_form(user_id: Id, request: Request, session: SessionDep,
-                    organizer: PageOrganizer):
-    return _confirm_page(request, session, user_id, "reactivate")
-
-
-@router.post("/admin/users/{user_id}/reactivate")
-def reactivate(user_id: Id, request: Request, form: FormDep, session: SessionDep,
-               organizer: PageOrganizer, now: Now):
-    return _act(request, session, user_id, "reactivate", form, organizer, now)
-
-
-@router.get("/admin/users/{user_id}/password-reset")
-def password_reset_form(user_id: Id, request: Request, session: SessionDep,
-                        organizer: PageOrganizer):
-    return _confirm_page(request, session, user_id, "password-reset")
-
-
-@router.post("/admin/users/{user_id}/password-reset")
-def password_reset(user_id: Id, request: Request, form: FormDep, session: SessionDep,
-                   organizer: PageOrganizer, now: Now):
-    return _act(request, session, user_id, "password-reset", form, organizer, now)
+@router.post("/admin/users/{user_id}/{action}")
+def act(user_id: Id, action: AccountAction, request: Request, form: FormDep,
+        session: SessionDep, organizer: PageOrganizer, now: Now):
+    return _act(request, session, user_id, action, form, organizer, now)

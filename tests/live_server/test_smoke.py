@@ -80,6 +80,7 @@ def scene():
                 "code": ["vi", "en", "xx"],
                 "mail_id": [mails[0].id, mails[1].id, 999_999, "abc"],
                 "user_id": [mine_user.id, organizer.id, 999_999, "abc"],
+                "action": ["deactivate", "reactivate", "password-reset", "xoa"],
             }
             users = {"journalist": mine_user.email, "judge": judge.email,
                      "organizer": organizer.email}

@@ -352,7 +352,7 @@ def load_names(session: Session, items: list[AuditEntryPublic]) -> Names:
     if wanted.get("user"):
         for u_id, full_name, email in session.exec(select(User.id, User.full_name, User.email)
                                                    .where(col(User.id).in_(wanted["user"]))):
-            put("user", u_id, f"{full_name} ({email})", f"/admin/users?q={email}")
+            put("user", u_id, f"{full_name} ({email})", f"/admin/users/{u_id}")
     for m_id in wanted.get("mail", ()):
         put("mail", m_id, f"#{m_id}", f"/admin/outbox/{m_id}")
     return names

@@ -140,7 +140,9 @@ def test_lists_become_cards_on_a_phone(client, session):
 
 
 def test_the_audit_log_scrolls_by_keyboard(client, session):
-    page_login(client, make_user(session, role="organizer"))
+    organizer = make_user(session, role="organizer")
+    make_award(session, organizer=organizer)  # a line in the log
+    page_login(client, organizer)
     html = client.get("/admin/audit").text
     assert '<div class="table-wrap" tabindex="0" role="region" aria-label="Nhật ký thao tác">' \
         in html

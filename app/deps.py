@@ -144,6 +144,7 @@ def page_user_optional(request: Request, session: SessionDep, now: Now) -> User 
     if cookie and user is None and request.method == "POST":
         ended = accounts.ended_web_session(session, cookie)
         request.state.ended_csrf_secret = ended.csrf_secret if ended else None
+        request.state.ended_user_id = ended.user_id if ended else None
     return user
 
 
@@ -219,9 +220,8 @@ async def page_csrf(request: Request, _user: PageUserOptional) -> None:
 
     A form refused because the session it came from has ended (expired, signed out
     elsewhere, revoked) is answered with the sign-in page carrying its values
-    (app.accounts.carry) when it surely came from this site: its token matches the ended
-    session's, or, with no session row left to check it against, the browser said the form
-    came from here (Origin or Referer)."""
+    (app.accounts.carry) when it surely came from that session: its token matches the ended
+    session's; the values are offered again only to that session's account."""
     from app.accounts import carry
     from app.web import check_origin, csrf_protect, read_form, signed_in
 
@@ -237,15 +237,12 @@ async def page_csrf(request: Request, _user: PageUserOptional) -> None:
         token = form.get("csrf_token")
         token = token if isinstance(token, str) else None
         ended_secret = getattr(request.state, "ended_csrf_secret", None)
-        if ended_secret is not None:
-            if not csrf_matches(ended_secret, token):
-                raise
-        elif token is None or not carry.same_site_request(
-                request.headers.get("host", ""), request.headers.get("origin"),
-                request.headers.get("referer")):
+        owner = getattr(request.state, "ended_user_id", None)
+        # Only a form from the ended session itself (its token) is carried, for its account.
+        if ended_secret is None or owner is None or not csrf_matches(ended_secret, token):
             raise
         action = carry.may_carry(
             request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         if action is None:
             raise
-        raise carry.SignInAgain(carry.from_form(action, form)) from None
+        raise carry.SignInAgain(carry.from_form(action, form, owner)) from None

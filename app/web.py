@@ -193,8 +193,12 @@ def client_ip(request: Request) -> str | None:
 
 
 def safe_next(url: str | None, default: str = "/") -> str:
-    """Only same-site paths may be redirected to after a form."""
+    """Only same-site paths may be redirected to after a form: no scheme, no "//" host, no
+    backslash, and no whitespace or control character (browsers drop a tab or a newline, so
+    "/\t/evil.example" would read as "//evil.example")."""
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return default
     return url
 

@@ -6,7 +6,7 @@ The award stores the IANA name (awards.rules.check_timezone accepts any); forms 
 
 from datetime import datetime, timezone
 
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.errors import N_
 from app.i18n import gettext
@@ -34,6 +34,14 @@ CHOICES: list[tuple[str, str]] = [
 _PLACES = dict(CHOICES) | {"Asia/Saigon": N_("Vietnam time")}
 
 
+def known(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
 def offset_text(name: str, at: datetime | None = None) -> str:
     """"GMT+7", "GMT-4", "GMT+5:30" at ``at`` (now by default: summer time moves it)."""
     at = at or datetime.now(timezone.utc)
@@ -57,8 +65,9 @@ def label(name: str | None, at: datetime | None = None) -> str:
 
 
 def choices(current: str | None = None, at: datetime | None = None) -> list[tuple[str, str]]:
-    """(value, label) for a <select>, with ``current`` kept when it is not a listed zone."""
+    """(value, label) for a <select>, with ``current`` kept when it is not a listed zone and
+    is a real one (a form sent back with a refused zone must still be shown)."""
     names = [name for name, _place in CHOICES]
-    if current and current not in names:
+    if current and current not in names and known(current):
         names.append(current)
     return [(name, label(name, at)) for name in names]

@@ -125,7 +125,8 @@ def register(request: Request, form: FormDep, session: SessionDep, now: Now):
 def _login_page(request: Request, *, carried=None, status_code: int = 200, **context):
     values = {"next": "", **context}
     if carried is not None:
-        values.update(carried=carried.encoded(), carried_action=carried.action)
+        values.update(carried=carried.encoded(), carried_action=carried.action,
+                      carried_for=carried.user_id, carried_sig=carried.signature())
     return render(request, "accounts/login.html", values, status_code=status_code)
 
 
@@ -147,7 +148,8 @@ def login_form(request: Request, user: PageUserOptional, next: str | None = None
 @router.post("/login")
 def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     email, password, next = (_text(form, name) for name in ("email", "password", "next"))
-    carried = carry.decode(_text(form, "carried_action"), _text(form, "carried"))
+    carried = carry.decode(_text(form, "carried_action"), _text(form, "carried"),
+                           _text(form, "carried_for"), _text(form, "carried_sig"))
     try:
         user = service.authenticate(
             session, email=email, password=password, address=client_ip(request), now=now,
@@ -167,6 +169,8 @@ def login(request: Request, form: FormDep, session: SessionDep, now: Now):
     token = service.start_web_session(
         session, user, now=now, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
+    if carried is not None and carried.user_id != user.id:
+        carried = None  # someone else's form: never offered to another account
     if carried is not None:
         # Signed in again: the typed values in a form posting to where they were going,
         # with this new session's token; saved only when the person clicks.

@@ -3,7 +3,6 @@
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.errors import N_, Conflict, Invalid
 from app.text import slugify
@@ -196,10 +195,10 @@ def check_slug(slug: str) -> str:
 
 
 def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(N_("Unknown time zone."), field="timezone") from None
+    from app.zones import known
+
+    if not known(name):
+        raise Invalid(N_("Unknown time zone."), field="timezone")
     return name
 
 

@@ -49,6 +49,10 @@ upload_router = APIRouter(include_in_schema=False)
 PageJournalist = page_role(Role.journalist)
 
 ENTRY_FIELDS = ("title", "summary", "outlet", "published_on", "url", "series_parts")
+FIELD_NAMES = {"title": N_("Title of the work"), "summary": N_("Summary"),
+               "outlet": N_("Press outlet"), "published_on": N_("Published or broadcast on"),
+               "url": N_("Link to the published work"),
+               "series_parts": N_("Number of parts (series only)")}
 TEXT_BOUNDS = {"title": bounds.TITLE, "summary": bounds.LONG_TEXT, "outlet": bounds.OUTLET,
                "url": bounds.URL}
 CO_AUTHOR_BOUNDS = {"full_name": bounds.NAME, "pen_name": bounds.NAME, "email": bounds.EMAIL}
@@ -140,6 +144,22 @@ def _field_errors(problems) -> dict[str, str]:
     return errors
 
 
+def _as_stored(entry, values: dict) -> bool:
+    """Whether the form's values are what the entry holds (a second click on "submit"),
+    not other edits from a second tab that must not be dropped in silence."""
+    def text(value):
+        return (value or "").strip() if isinstance(value, str) or value is None else value
+
+    if any(text(values.get(name)) != text(getattr(entry, name)) for name in ENTRY_FIELDS):
+        return False
+    if values.get("category_id") not in (None, entry.category_id):
+        return False
+    stored = [(a.full_name, a.pen_name or None, a.email or None) for a in entry.authors[1:]]
+    typed = [(c.get("full_name"), c.get("pen_name") or None, c.get("email") or None)
+             for c in values.get("co_authors") or [] if c.get("full_name")]
+    return stored == typed
+
+
 def _form_from_entry(entry) -> dict:
     values = {name: getattr(entry, name) for name in ENTRY_FIELDS}
     if entry.published_on is not None:  # typed and shown as dd/mm/yyyy
@@ -227,6 +247,7 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
         "uploaded": None,
         "outcome": outcome_for(session, entry),
         "OUTCOME_LABELS": OUTCOME_LABELS,
+        "FIELD_NAMES": FIELD_NAMES,
     }
     context.update(extra)
     return render(request, "entries/entry.html", context, status_code=status_code)
@@ -261,8 +282,14 @@ def update_entry(entry_id: Id, request: Request, form: FormDep, session: Session
     except (DomainError, ValidationError) as err:
         message, errors = form_error(session, err)
         entry = entry_queries.get_entry(session, entry_id, viewer=user)
-        if submit and entry.status == EntryStatus.submitted:
+        if submit and entry.status == EntryStatus.submitted and _as_stored(entry, values):
             return redirect(f"/entries/{entry_id}?saved=2")  # a second click on submit
+        if entry.status not in EDITABLE:
+            # Submitted (or more) from another tab meanwhile: say so, and show what was
+            # typed here so that it can be copied, rather than drop it in silence.
+            return _entry_page(request, session, entry, user, status_code=409,
+                               not_saved=[(name, typed.get(name)) for name in ENTRY_FIELDS
+                                          if (typed.get(name) or "").strip()])
         return _entry_page(request, session, entry, user, form=typed,
                            error=None if errors else message, errors=errors,
                            status_code=getattr(err, "status_code", 422))

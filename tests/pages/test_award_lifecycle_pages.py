@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from app.audit.models import AuditEntry
@@ -325,6 +326,20 @@ def test_the_time_zone_is_chosen_from_a_list(client, session):
     assert '<select id="f-timezone" name="timezone"' in html
     assert ('<option value="Asia/Ho_Chi_Minh" selected>giờ Việt Nam (GMT+7)</option>' in html)
     assert "Asia/Ho_Chi_Minh" not in html.replace('value="Asia/Ho_Chi_Minh"', "")
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "/etc/localtime",
+                                  "Asia/Ho_Chi_Minh\x00", "x" * 500])
+def test_a_forged_time_zone_is_refused_beside_its_field(client, session, zone):
+    _organizer(client, session)
+    response = _post(client, "/admin/awards/new", {
+        "title": "Giải thử múi giờ", "year": "2026", "slug": "", "timezone": zone,
+        "max_entries_per_author": "3", "max_authors_per_entry": "5",
+        "max_series_parts": "5"}, "/admin/awards/new")
+    assert response.status_code == 422
+    assert '<p class="field-error" id="e-timezone">' in response.text
+    assert 'value="Giải thử múi giờ"' in response.text
+    assert session.exec(select(Award).where(Award.title == "Giải thử múi giờ")).first() is None
 
 
 def test_a_new_award_slug_has_the_year_once(client, session):

@@ -113,6 +113,22 @@ def test_a_second_click_on_submit_in_the_form_shows_the_submitted_entry(client, 
         (303, f"/entries/{entry.id}?saved=2")] * 2
 
 
+def test_a_stale_tab_submitting_other_edits_is_told_they_were_not_saved(client, session):
+    entry = _signed_in_draft(client, session)
+    page = client.get(f"/entries/{entry.id}").text
+    first = _details(page, action="submit")
+    second = {**_details(page, action="submit"), "title": "Tên sửa ở tab thứ hai"}
+    assert client.post(f"/entries/{entry.id}", data=first,
+                       follow_redirects=False).status_code == 303
+    response = client.post(f"/entries/{entry.id}", data=second, follow_redirects=False)
+    assert response.status_code == 409
+    assert ("Tác phẩm đã được gửi hoặc thay đổi từ một trang khác trong lúc bạn nhập: nội dung "
+            "bạn vừa nhập ở đây chưa được lưu.") in response.text
+    assert '<dt>Tên tác phẩm</dt><dd class="pre">Tên sửa ở tab thứ hai</dd>' in response.text
+    session.refresh(entry)
+    assert (entry.status, entry.title) == ("submitted", first["title"])
+
+
 # --- 4. Errors where the eye is --------------------------------------------------------------
 
 def test_every_problem_is_reported_at_once_beside_its_field(client, session):

@@ -35,3 +35,9 @@ def test_choices_keep_an_unlisted_current_zone():
     assert "Asia/Kolkata" not in names
     assert [n for n, _l in zones.choices("Asia/Kolkata")][-1] == "Asia/Kolkata"
     assert len(zones.choices("Asia/Tokyo")) == len(zones.CHOICES)
+
+
+def test_a_refused_zone_typed_into_a_form_is_not_offered():
+    for junk in ("Mars/Olympus", "../../etc/passwd", "/etc/localtime", "Asia/Ho_Chi_Minh\x00",
+                 "x" * 500, ""):
+        assert len(zones.choices(junk)) == len(zones.CHOICES), repr(junk)

@@ -4,6 +4,7 @@ through ``move`` (the one ending: set, stamp, flush, audit, mail)."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 from sqlalchemy import update
+from sqlalchemy.exc import InvalidRequestError
 from sqlmodel import Session, col, select
 from app import i18n
 from app.accounts.models import User
@@ -22,7 +23,7 @@ from app.entries.models import (
 from app.entries.rules import EntryAction, EntryStatus
 from app.entries.access import require_submitter
 from app.entries.queries import counted_entries, get_entry
-from app.errors import N_, Conflict, Invalid, collect, raise_all
+from app.errors import N_, Conflict, Invalid, NotFound, collect, raise_all
 from app.db import after_commit
 from app.storage import get_storage
 from app.mail import service as mail
@@ -43,7 +44,12 @@ ROW_LOCK = {"key_share": True}
 
 
 def lock(session: Session, entry: Entry) -> Entry:
-    session.refresh(entry, with_for_update=ROW_LOCK)
+    """Locks the entry's row and reloads it; an entry deleted meanwhile (its author deleted
+    the draft in another tab) is a missing entry, not a server error."""
+    try:
+        session.refresh(entry, with_for_update=ROW_LOCK)
+    except InvalidRequestError:
+        raise NotFound(N_("No such entry.")) from None
     return entry
 
 

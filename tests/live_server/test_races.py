@@ -265,3 +265,28 @@ def test_parallel_wrong_passwords_are_counted_exactly(server, db):
         "username": journalist.email, "password": "khong-dung-dau"})] * 8)
     assert _statuses(responses) == [401] * 5 + [429] * 3, [
         (r.status_code, r.json()["detail"], r.headers.get("retry-after")) for r in responses]
+
+
+def test_parallel_deletes_of_a_draft_delete_it_once(server, db):
+    _, journalist, _, entry = _scene(db, files=[pdf()])
+    author = _token(server, journalist.email)
+    url = f"{server.base}/api/v1/entries/{entry.id}"
+    responses = _parallel([lambda http: http.delete(url, headers=author)] * PARALLEL)
+    assert _statuses(responses) == [204] + [404] * (PARALLEL - 1)
+    with Session(db) as session:
+        assert session.get(Entry, entry.id) is None
+
+
+def test_deleting_a_draft_while_submitting_it_does_one_or_the_other(server, db):
+    _, journalist, _, entry = _scene(db, files=[pdf()])
+    author = _token(server, journalist.email)
+    url = f"{server.base}/api/v1/entries/{entry.id}"
+    responses = _parallel([lambda http: http.delete(url, headers=author),
+                           lambda http: http.post(f"{url}/submit", headers=author)])
+    statuses = [r.status_code for r in responses]
+    with Session(db) as session:
+        stored = session.get(Entry, entry.id)
+    if stored is None:   # the delete went first: the submit finds nothing
+        assert statuses == [204, 404]
+    else:                # the submit went first: a submitted entry is not deleted
+        assert (statuses, stored.status) == ([409, 200], "submitted")

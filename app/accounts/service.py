@@ -144,6 +144,11 @@ def _locked_organizers(session: Session) -> list[User]:
     ).all())
 
 
+def _check_still_organizer(actor: User, organizers: list[User]) -> None:
+    if actor.id not in {o.id for o in organizers}:
+        raise Forbidden(N_("Your account can no longer do this."))
+
+
 def _lock_user(session: Session, user_id: int) -> User:
     user = session.exec(
         select(User).where(User.id == user_id).with_for_update()
@@ -162,14 +167,15 @@ def deactivate_user(session: Session, user_id: int, *, actor: User, now: datetim
     target = get_user(session, user_id)
     if target.id == actor.id:
         raise Conflict(N_("You cannot deactivate your own account."))
-    if target.role == Role.organizer:
-        organizers = _locked_organizers(session)
-        target = _lock_user(session, user_id)
-        if target.is_active and len(organizers) <= 1:
-            raise Conflict(N_("This is the last active organizer account: give another "
-                              "account the organizer role first."))
-    else:
-        target = _lock_user(session, user_id)
+    # The active organizers, locked in one order: two organizers deactivating each other at
+    # once are served one after the other, and an organizer deactivated a moment ago can no
+    # longer act through a request already under way.
+    organizers = _locked_organizers(session)
+    _check_still_organizer(actor, organizers)
+    target = _lock_user(session, user_id)
+    if target.role == Role.organizer and target.is_active and len(organizers) <= 1:
+        raise Conflict(N_("This is the last active organizer account: give another "
+                          "account the organizer role first."))
     if not target.is_active:
         return target
     target.is_active = False
@@ -184,6 +190,7 @@ def deactivate_user(session: Session, user_id: int, *, actor: User, now: datetim
 
 def reactivate_user(session: Session, user_id: int, *, actor: User) -> User:
     """The account may sign in again (with its old password, or through a reset link)."""
+    _check_still_organizer(actor, _locked_organizers(session))
     target = _lock_user(session, user_id)
     if target.is_active:
         return target
@@ -341,6 +348,10 @@ def authenticate(
                                device=device_of(device_token, key))
     _check(_counters(session, keys, lock=False), keys, limits=limits, now=now)
     ok = verify_password(password, user.password_hash if user else None)
+    if ok and user is not None:
+        # Locked until the new session or token is committed: a deactivation at the same
+        # moment either comes first (and is seen here) or waits, and then revokes it.
+        user = _lock_user(session, user.id)
     if ok and user is not None and not user.is_active:
         # Said only to whoever knows the password: nobody else learns the account exists.
         raise Forbidden(N_("This account has been deactivated by the award's organizers. "

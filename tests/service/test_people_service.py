@@ -144,15 +144,15 @@ def test_an_organizer_cannot_deactivate_themself(session):
     assert session.get(User, organizer.id).is_active is True
 
 
-def test_the_last_active_organizer_cannot_be_deactivated(session):
+def test_an_organizer_deactivated_meanwhile_cannot_act(session):
     first = make_user(session, role="organizer")
     second = make_user(session, role="organizer")
     service.deactivate_user(session, second.id, actor=first, now=NOW)
-    # Only ``first`` is left; an organizer deactivated meanwhile (``second``, whose request
-    # was already under way) cannot take it away.
-    with pytest.raises(Conflict) as refused:
+    # An organizer deactivated meanwhile (``second``, whose request was already under way)
+    # can no longer act.
+    with pytest.raises(Forbidden) as refused:
         service.deactivate_user(session, first.id, actor=second, now=NOW)
-    assert refused.value.message.startswith("This is the last active organizer account")
+    assert refused.value.message == "Your account can no longer do this."
     assert session.get(User, first.id).is_active is True
 
 

@@ -125,6 +125,9 @@ FIELD_LABELS: dict[str, str] = {
     "pen_name": N_("Pen name"), "phone": N_("Phone"), "organization": N_("Organization"),
     "press_card_number": N_("Press card number"), "language": N_("Language"),
     "invitation": N_("Invitation"),
+    "is_active": N_("Account active"), "url_required": N_("Link required"),
+    "prize_quota": N_("Prize quotas"), "forced": N_("Closed before every score was in"),
+    "missing_scores": N_("Scores missing"),
 }
 
 # Actions whose changes are the values set (a creation, a record of an event), not pairs of
@@ -158,6 +161,13 @@ class Names:
 
     names: dict[tuple[str, int], str] = field(default_factory=dict)
     links: dict[tuple[str, int], str] = field(default_factory=dict)
+    # When each named object was created: a row older than that is about an earlier object
+    # that had the same id (SQLite may give a deleted draft's id to the next entry).
+    born: dict[tuple[str, int], datetime] = field(default_factory=dict)
+
+    def same_object(self, kind: str, object_id: int | None, at: datetime) -> bool:
+        created = self.born.get((kind, object_id))
+        return created is None or at >= created
 
     def name(self, kind: str, object_id: int | None) -> str | None:
         return self.names.get((kind, object_id)) if object_id is not None else None
@@ -334,9 +344,11 @@ def load_names(session: Session, items: list[AuditEntryPublic]) -> Names:
             names.links[(kind, object_id)] = link
 
     if wanted.get("entry"):
-        for e_id, code, title in session.exec(select(Entry.id, Entry.code, Entry.title).where(
-                col(Entry.id).in_(wanted["entry"]))):
+        for e_id, code, title, created in session.exec(
+                select(Entry.id, Entry.code, Entry.title, Entry.created_at).where(
+                    col(Entry.id).in_(wanted["entry"]))):
             put("entry", e_id, f"{code} · {title}" if code else title, f"/admin/entries/{e_id}")
+            names.born[("entry", e_id)] = created
     if wanted.get("award"):
         for a_id, title in session.exec(select(Award.id, Award.title).where(
                 col(Award.id).in_(wanted["award"]))):
@@ -365,7 +377,11 @@ def present(session: Session, items: list[AuditEntryPublic], *, gettext: Transla
     lines = []
     for item in items:
         kind_label = gettext(OBJECT_LABELS.get(item.object_type, item.object_type))
-        name = names.name(item.object_type, item.object_id)
+        same = names.same_object(item.object_type, item.object_id, item.at)
+        name = names.name(item.object_type, item.object_id) if same else None
+        if name is None and item.object_type == "entry":
+            name = item.changes.get("title") if isinstance(item.changes.get("title"),
+                                                           str) else None
         if name is None and item.object_type == "invitation":
             name = item.changes.get("email")
         if name is None and item.object_id is not None:
@@ -374,7 +390,7 @@ def present(session: Session, items: list[AuditEntryPublic], *, gettext: Transla
             id=item.id, at=item.at, actor=item.actor_email, actor_id=item.actor_id,
             action=action_label(item.action, gettext), action_code=item.action,
             object_kind=kind_label, object_name=name or "",
-            object_url=names.links.get((item.object_type, item.object_id)),
+            object_url=names.links.get((item.object_type, item.object_id)) if same else None,
             changes=describe_changes(item.action, item.changes, gettext=gettext,
                                      object_type=item.object_type, tz=tz, names=names),
             reason=item.reason))

@@ -257,7 +257,9 @@ def history(session: Session, entry: Entry) -> list[dict]:
     return [
         {"at": i.at, "action": i.action, "status": (i.changes.get("status") or [None, None])[1],
          "reason": i.reason}
-        for i in reversed(items) if "status" in i.changes
+        for i in reversed(items)
+        # Older rows are about a deleted draft that had this id (SQLite reuses the last id).
+        if "status" in i.changes and i.at >= entry.created_at
     ]
 
 

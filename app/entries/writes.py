@@ -319,7 +319,8 @@ def update_entry(session: Session, entry: Entry, data: EntryUpdate, *, user: Use
     changes = {k: [before[k], getattr(entry, k)] for k in values if before[k] != getattr(entry, k)}
     if co_authors is not None and authors_before != _author_names(entry):
         changes["authors"] = [authors_before, _author_names(entry)]
-    audit.record(session, actor=user, action="entry.update", obj=entry, changes=changes)
+    if changes:  # a save that changed nothing (a submit's own save) leaves no empty line
+        audit.record(session, actor=user, action="entry.update", obj=entry, changes=changes)
     return entry
 
 

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
+from app.accounts.models import User
 from app.audit.models import AuditEntry
+from app.awards.models import Award
 from app.entries.models import Entry, EntryAuthor, EntryFile
 from app.samples import pdf, png
 from app.storage import get_storage
@@ -64,6 +66,14 @@ def test_submitting_saves_the_edits_first(client, session):
     assert (entry.title, entry.status, entry.code) == ("Tên mới trước khi gửi", "submitted",
                                                        "C1-001")
     assert _actions(session, entry)[-2:] == ["entry.update", "entry.submit"]
+
+
+def test_submitting_unchanged_details_leaves_no_empty_edit_in_the_log(client, session):
+    entry = _signed_in_draft(client, session)
+    before = _actions(session, entry)
+    html = client.get(f"/entries/{entry.id}").text
+    client.post(f"/entries/{entry.id}", data=_details(html, action="submit"))
+    assert _actions(session, entry) == before + ["entry.submit"]
 
 
 def test_a_refused_submission_keeps_the_save_and_says_why(client, session):
@@ -274,7 +284,7 @@ def test_the_file_picker_accepts_the_categorys_kinds(client, session):
 def test_the_author_deletes_a_draft_after_confirming(client, session):
     entry = _signed_in_draft(client, session, files=[pdf("xoa"), png()])
     stored = [f.stored_name for f in entry.files]
-    entry_id = entry.id
+    entry_id, award_id, author_id = entry.id, entry.award_id, entry.submitter_id
     page = client.get(f"/entries/{entry_id}").text
     assert "Xóa bản nháp này</button>" in page
     asked = client.post(f"/entries/{entry_id}/delete", data={"csrf_token": csrf_from(page)})
@@ -298,6 +308,11 @@ def test_the_author_deletes_a_draft_after_confirming(client, session):
                                                    AuditEntry.object_id == entry_id)).one()
     assert record.changes["title"] == "Xây dựng Đảng từ cơ sở"
     assert "Đã xóa bản nháp." in client.get("/me/entries?deleted=1").text
+    # A new entry (SQLite may give it the deleted draft's id) has a history of its own.
+    newer = make_entry(session, session.get(Award, award_id), user=session.get(User, author_id),
+                       title="Bài mới sau khi xóa")
+    html = client.get(f"/entries/{newer.id}").text
+    assert html.count('<li><time datetime="') == 1  # its own creation only
 
 
 def test_a_submitted_entry_cannot_be_deleted_from_the_page(client, session):

@@ -124,8 +124,7 @@ def _form_errors(errors: dict, prefix: str = "") -> dict:
     return shown
 
 
-def award_phase(award, now) -> Phase:
-    return rules.phase(award.status, award.submission_opens_at, award.submission_closes_at, now)
+award_phase = rules.phase_of
 
 
 # --- Public --------------------------------------------------------------------------------

@@ -128,6 +128,11 @@ def phase(status: str, opens: datetime | None, closes: datetime | None,
     return Phase.open
 
 
+def phase_of(award, now: datetime) -> Phase:
+    """``phase`` of an award row."""
+    return phase(award.status, award.submission_opens_at, award.submission_closes_at, now)
+
+
 def award_slug(title: str | None, year: int, *, limit: int = 120) -> str:
     """The award's address made from its title, with the year once ("Giải báo chí tỉnh X
     năm 2026" + 2026 → "giai-bao-chi-tinh-x-nam-2026"), cut at a word to fit ``limit``."""

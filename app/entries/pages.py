@@ -35,7 +35,9 @@ from app.entries.api import entries_export_response, file_response
 from app.entries.models import EntryCreate, EntryUpdate
 from app.entries.rules import EDITABLE, STATUS_LABELS, EntryStatus
 from app.entries.uploads import receive_file
-from app.db import MAX_ID
+from app.awards.rules import Phase
+from app.awards.rules import phase_of as award_phase
+from app.db import MAX_ID, utcnow
 from app.errors import N_, DomainError, Invalid, raise_all
 from app.storage import accept_attribute
 from app.results.outcomes import OUTCOME_LABELS, outcome_for, outcomes_for
@@ -175,16 +177,21 @@ def _form_from_entry(entry) -> dict:
 # --- The journalist ------------------------------------------------------------------------
 
 @router.get("/me/entries")
-def my_entries(request: Request, session: SessionDep, user: PageJournalist, deleted: int = 0):
+def my_entries(request: Request, session: SessionDep, user: PageJournalist, now: Now,
+               deleted: int = 0):
     entries, total = entry_queries.list_my_entries(session, user, limit=200)
     award_ids = {e.award_id for e in entries}
     award_map = {a.id: a for a in awards.awards_by_ids(session, award_ids)}
     category_map = awards.categories_by_ids(session, {e.category_id for e in entries})
-    open_awards = [a for a in awards.list_awards(session, viewer=None, limit=200)[0]
-                   if a.status == "open"]
+    phases = {a.id: (a, award_phase(a, now))
+              for a in awards.list_awards(session, viewer=None, limit=200)[0]
+              if a.status == "open"}
+    open_awards = [a for a, phase in phases.values() if phase == Phase.open]
+    upcoming = [a for a, phase in phases.values() if phase == Phase.upcoming]
     return render(request, "entries/mine.html", {
         "entries": entries, "total": total, "awards": award_map, "categories": category_map,
-        "open_awards": open_awards, "ENTRY_STATUS": STATUS_LABELS, "me_id": user.id,
+        "open_awards": open_awards, "upcoming_awards": upcoming,
+        "ENTRY_STATUS": STATUS_LABELS, "me_id": user.id,
         "outcomes": outcomes_for(session, entries), "OUTCOME_LABELS": OUTCOME_LABELS,
         "limits": entry_queries.limits_for(session, open_awards, user),
         "deleted": deleted,
@@ -197,6 +204,7 @@ def _new_form(request, session, award, user, *, form=None, error=None, errors=No
         "award": award, "categories": awards.list_categories(session, award),
         "form": form or {"co_authors": []}, "error": error, "errors": errors or {},
         "limit": entry_queries.limit_for(session, award, user),
+        "phase": award_phase(award, utcnow()),
     }, status_code=status_code)
 
 
@@ -248,6 +256,7 @@ def _entry_page(request, session, entry, user, *, status_code=200, **extra):
         "outcome": outcome_for(session, entry),
         "OUTCOME_LABELS": OUTCOME_LABELS,
         "FIELD_NAMES": FIELD_NAMES,
+        "phase": award_phase(award, utcnow()),
     }
     context.update(extra)
     return render(request, "entries/entry.html", context, status_code=status_code)

@@ -3,7 +3,7 @@ field, show the deadline and the per-author limit before a form is filled, ask b
 irreversible step, and let a draft be deleted."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -83,7 +83,7 @@ def test_a_refused_submission_keeps_the_save_and_says_why(client, session):
                            data=_details(html, title="Tên vừa gõ", summary="Tóm tắt vừa gõ",
                                          action="submit"))
     assert response.status_code == 409
-    assert ('<div class="alert alert-error" role="alert">Các thay đổi của bạn đã được lưu, '
+    assert ('<div class="alert alert-error" role="alert" id="not-submitted">Các thay đổi của bạn đã được lưu, '
             "nhưng tác phẩm chưa được gửi: Vui lòng tải lên ít nhất một tệp của tác phẩm "
             "trước khi gửi.</div>") in response.text
     assert 'value="Tên vừa gõ"' in response.text and ">Tóm tắt vừa gõ</textarea>" in response.text
@@ -220,9 +220,21 @@ def test_the_deadline_and_its_zone_are_on_every_page_that_edits_an_entry(client,
                                                                              tzinfo=UTC))
     award_slug = re.search(r'href="/awards/([^"]+)"', client.get(f"/entries/{entry.id}").text).group(1)
     deadline = ('<strong>Hạn gửi tác phẩm:</strong> <time datetime="2026-12-31T10:00:00+00:00">'
-                "17:00 31/12/2026 (giờ Việt Nam (GMT+7))</time>")
+                "17:00 31/12/2026, giờ Việt Nam (GMT+7)</time>")
     assert deadline in client.get(f"/entries/{entry.id}").text
     assert deadline in client.get(f"/awards/{award_slug}/entries/new").text
+
+
+def test_an_award_not_open_yet_says_when_it_opens_and_does_not_offer_to_submit(client, session):
+    opens = datetime.now(UTC) + timedelta(days=10)
+    entry = _signed_in_draft(client, session, files=[pdf()], submission_opens_at=opens)
+    html = client.get(f"/entries/{entry.id}").text
+    assert '<p class="alert alert-warn" id="opens-at">Sắp mở: nhận tác phẩm từ ' in html
+    assert ('name="action" value="submit" class="btn" disabled '
+            'aria-describedby="opens-at">') in html
+    mine = client.get("/me/entries").text
+    assert '<span class="badge badge-upcoming">Sắp mở</span>' in mine
+    assert "Gửi tác phẩm mới:" not in mine
 
 
 def test_the_per_author_limit_shows_before_any_form(client, session):

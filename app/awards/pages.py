@@ -228,6 +228,12 @@ def update_award(award_id: Id, request: Request, form: FormDep, session: Session
     return redirect(f"/admin/awards/{award_id}?saved=1")
 
 
+@router.get("/admin/awards/{award_id}/status")
+def status_step_reopened(award_id: Id, organizer: PageOrganizer):
+    """The confirmation's address opened again: the award's console, where the step starts."""
+    return redirect(f"/admin/awards/{award_id}")
+
+
 @router.post("/admin/awards/{award_id}/status")
 def change_award_status(award_id: Id, request: Request, form: FormDep, session: SessionDep,
                         organizer: PageOrganizer, now: Now):

@@ -345,6 +345,7 @@ def _publish_page(request, session, award, *, status_code: int = 200, error=None
         "award": award, "error": error, "blocker": blocker, "reason": reason,
         "awarded": sum(1 for p in prizes if p.level is not None),
         "authors": len(service.outcome_recipients(session, award)),
+        "unranked": service.unranked_codes(session, award),
     }, status_code=status_code)
 
 

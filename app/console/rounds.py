@@ -460,6 +460,13 @@ def _confirm_move(request, session, round_, award, action: RoundAction, effects:
         "button": button, "action": action.value, "fields": fields})
 
 
+@router.get("/admin/rounds/{round_id}/start")
+@router.get("/admin/rounds/{round_id}/close")
+def round_step_reopened(round_id: Id, organizer: PageOrganizer):
+    """The confirmation's address opened again: the round's page, where the step starts."""
+    return redirect(f"/admin/rounds/{round_id}")
+
+
 @router.post("/admin/rounds/{round_id}/start")
 def start(round_id: Id, request: Request, form_data: FormDep, session: SessionDep,
           organizer: PageOrganizer, now: Now):

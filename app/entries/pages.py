@@ -417,6 +417,14 @@ def _confirm_page(request, entry, *, action: str, question: str, consequences: l
     })
 
 
+@router.get("/entries/{entry_id}/withdraw")
+@router.get("/entries/{entry_id}/delete")
+def entry_step_reopened(entry_id: Id, user: PageUser):
+    """A step's address opened again (a reload, the back button, a bookmark): the entry's
+    page, where the step starts; never a "method not allowed"."""
+    return redirect(f"/entries/{entry_id}")
+
+
 @router.post("/entries/{entry_id}/withdraw")
 def withdraw_entry(entry_id: Id, request: Request, form: FormDep, session: SessionDep,
                    user: PageUser, now: Now):
@@ -562,6 +570,11 @@ def screen_page(entry_id: Id, request: Request, session: SessionDep, organizer: 
     entry = entry_queries.get_entry(session, entry_id, viewer=organizer)
     return _screen_page(request, session, entry, organizer, saved=saved,
                         done=_screened_name(session, done, organizer, award_id=entry.award_id))
+
+
+@router.get("/admin/entries/{entry_id}/screen")
+def screening_reopened(entry_id: Id, organizer: PageOrganizer):
+    return redirect(f"/admin/entries/{entry_id}")
 
 
 @router.post("/admin/entries/{entry_id}/screen")

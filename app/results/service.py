@@ -192,8 +192,9 @@ def get_prize_entry(session: Session, entry_id: int) -> Entry:
 
 def check_publishable(session: Session, award: Award) -> None:
     """Before an award moves to ``published`` (called under its lock): the prizes are
-    allocated from a closed round, no round is still being judged, and every entry of the
-    allocation's round is ranked."""
+    allocated from a closed round, no round is still being judged and no quota is exceeded.
+    Entries a forced close left unranked do not stop it (``unranked_codes``): the organizer
+    chose to close without their scores, with a reason kept in the log."""
     allocation = queries.allocation_of(session, award.id)
     if allocation is None:
         raise Conflict(N_("Allocate the prizes before publishing the results."))
@@ -212,12 +213,18 @@ def check_publishable(session: Session, award: Award) -> None:
                        levels=", ".join(
                            f"{names.get(c, '')} {level}".strip() if c is not None else level
                            for c, level in over))
+
+
+def unranked_codes(session: Session, award: Award) -> list[str]:
+    """The entries of the allocation's round left unranked: the round was closed before
+    their scores were all in (forced, with a reason). They are published without a prize;
+    the confirmation names them."""
+    allocation = queries.allocation_of(session, award.id)
+    if allocation is None:
+        return []
     round_ = session.get(Round, allocation.round_id)
-    unranked = [r.code for rows in queries.ranking(session, round_).values() for r in rows
-                if not r.complete]
-    if unranked:
-        raise Conflict(N_("Some entries of “{name}” are not ranked (too few final scores): "
-                          "{codes}."), name=round_.name, codes=", ".join(unranked[:20]))
+    return [r.code for rows in queries.ranking(session, round_).values() for r in rows
+            if not r.complete]
 
 
 def new_token() -> str:

@@ -458,22 +458,16 @@ def test_publish_through_the_confirmation_page(client, session):
     assert "Kết quả đã công bố: không thể thay đổi giải nữa." in response.text
 
 
-def test_publish_refused_with_unranked_entries(client, session):
+def test_publish_names_the_entries_a_forced_close_left_unranked(client, session):
     points = {0: {0: (30, 20, 20), 1: (35, 25, 25)}, 1: {0: (38, 28, 28)}}
     world = _world(session, entries=2, points=points)
     _allocate(session, world)
     _login(client, world.organizer)
     confirm = f"/admin/awards/{world.award.id}/publish"
     html = client.get(confirm).text
-    message = ("Một số tác phẩm của vòng “Vòng sơ khảo” chưa được xếp hạng (thiếu điểm đã "
-               f"chốt): {world.entries[1].code}.")
-    assert message in html
-    assert f'action="{confirm}"' not in html
-    response = _post(client, confirm, {}, f"/admin/awards/{world.award.id}/prizes")
-    assert response.status_code == 409
-    assert message in response.text
-    assert session.get(Award, world.award.id).status == "judging"
-    assert session.exec(select(Mail).where(Mail.template == "results_published")).all() == []
+    assert ("<li>Các tác phẩm không được xếp hạng do vòng chấm kết thúc khi chưa đủ điểm sẽ được "
+            f"công bố là không đạt giải: {world.entries[1].code}.</li>") in html
+    assert f'action="{confirm}"' in html
 
 
 def test_publish_refused_without_allocation(client, session):

@@ -70,4 +70,9 @@ def choices(current: str | None = None, at: datetime | None = None) -> list[tupl
     names = [name for name, _place in CHOICES]
     if current and current not in names and known(current):
         names.append(current)
-    return [(name, label(name, at)) for name in names]
+    # A list item starts with a capital ("Giờ Việt Nam (GMT+7)"); mid-sentence it does not.
+    return [(name, _capital(label(name, at))) for name in names]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -134,10 +134,10 @@ def screening_queue(session: Session, award_id: int, *,
 
 
 def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[DuplicatePublic]]:
-    """Files whose SHA-256 also appears in another entry of the same award that is
+    """Files whose SHA-256 also appears in another entry of the same award, both entries
     submitted or accepted (rules.DUPLICATE_CANDIDATES: drafts, withdrawn and rejected
-    entries are no competition), one query. The list page, the export and the screening
-    page all flag duplicates through this one function."""
+    entries are no competition, on either side), one query. The list page, the export and
+    the screening page all flag duplicates through this one function."""
     if not entries:
         return {}
     ids = [e.id for e in entries]
@@ -149,7 +149,8 @@ def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[Dup
         select(mine.c.entry_id, mine.c.id, mine.c.sha256, other_entry.c.id, other_entry.c.code,
                other_entry.c.title)
         .select_from(mine)
-        .join(mine_entry, mine_entry.c.id == mine.c.entry_id)
+        .join(mine_entry, (mine_entry.c.id == mine.c.entry_id)
+              & mine_entry.c.status.in_([str(s) for s in DUPLICATE_CANDIDATES]))
         .join(other_file, (other_file.c.sha256 == mine.c.sha256)
               & (other_file.c.entry_id != mine.c.entry_id))
         .join(other_entry, (other_entry.c.id == other_file.c.entry_id)

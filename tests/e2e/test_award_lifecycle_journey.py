@@ -37,7 +37,7 @@ def test_organizer_closes_with_confirmation_then_reopens_with_a_new_deadline(pag
     _shot(page, "confirm-close")
     page.get_by_role("button", name="Đóng nhận tác phẩm", exact=True).click()
     expect(page.get_by_text("Đã chuyển trạng thái của giải.")).to_be_visible()
-    expect(page.locator(".badge-closed").first).to_have_text("Đã hết hạn nhận tác phẩm")
+    expect(page.locator(".badge-closed").first).to_have_text("Đã đóng nhận tác phẩm")
 
     day = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=45)).strftime("%d/%m/%Y")
     page.get_by_label("Hạn nhận mới (dd/mm/yyyy)").fill(day)

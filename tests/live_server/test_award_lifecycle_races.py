@@ -67,7 +67,7 @@ def test_four_confirmations_of_closing_close_once(server, db):
         for c, _ in clients:
             c.close()
     assert sorted(r.status_code for r in responses) == [303, 409, 409, 409]
-    assert all("Giải hiện ở trạng thái “Đã hết hạn nhận tác phẩm”" in r.text
+    assert all("Giải hiện ở trạng thái “Đã đóng nhận tác phẩm”" in r.text
                for r in responses if r.status_code == 409)
     assert _moves(db, award.id) == [{"status": ["draft", "open"]},
                                     {"status": ["open", "closed"]}]

@@ -125,7 +125,7 @@ def test_a_stale_confirmation_says_so_and_moves_nothing(client, session):
     first = client.post(f"{page}/status", data=form, follow_redirects=False)
     second = client.post(f"{page}/status", data=form, follow_redirects=False)  # second tab
     assert (first.status_code, second.status_code) == (303, 409)
-    assert ("Giải hiện ở trạng thái “Đã hết hạn nhận tác phẩm”: trạng thái đã thay đổi sau khi "
+    assert ("Giải hiện ở trạng thái “Đã đóng nhận tác phẩm”: trạng thái đã thay đổi sau khi "
             "bạn mở trang này") in second.text
     assert _status_moves(session, award) == [{"status": ["draft", "open"]},
                                              {"status": ["open", "closed"]}]
@@ -324,7 +324,7 @@ def test_the_time_zone_is_chosen_from_a_list(client, session):
     _organizer(client, session)
     html = client.get("/admin/awards/new").text
     assert '<select id="f-timezone" name="timezone"' in html
-    assert ('<option value="Asia/Ho_Chi_Minh" selected>giờ Việt Nam (GMT+7)</option>' in html)
+    assert ('<option value="Asia/Ho_Chi_Minh" selected>Giờ Việt Nam (GMT+7)</option>' in html)
     assert "Asia/Ho_Chi_Minh" not in html.replace('value="Asia/Ho_Chi_Minh"', "")
 
 

@@ -32,9 +32,9 @@ def _post(client, path, data, page):
 
 def _rows(html: str) -> list[str]:
     """The names in the accounts table, in order."""
-    if '<table class="users">' not in html:
+    if '<table class="users stack">' not in html:
         return []
-    table = html[html.index('<table class="users">'):]
+    table = html[html.index('<table class="users stack">'):]
     return re.findall(r'<a href="/admin/users/\d+">([^<]+)</a>', table)
 
 

@@ -126,10 +126,10 @@ def parse_datetime(value: str | None) -> datetime | None:
 
 # Dates as Vietnamese offices write them: 01/11/2026 (also 1/11/2026, 01-11-2026, 01.11.2026,
 # 01112026 from a phone's digit pad); ISO 2026-11-01 is still read for older forms and scripts.
-_DAY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})|(\d{2})(\d{2})(\d{4})")
-_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DAY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})|(\d{2})(\d{2})(\d{4})", re.ASCII)
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 # Times on the 24-hour clock: 17:00, 8:30, 8h30, 17h, 1700.
-_CLOCK = re.compile(r"(\d{1,2})(?:[:hH.](\d{2})?)?|(\d{2})(\d{2})")
+_CLOCK = re.compile(r"(\d{1,2})(?:[:hH.](\d{2})?)?|(\d{2})(\d{2})", re.ASCII)
 DAY_PATTERN = r"\s*(\d{1,2}[\/.\-]\d{1,2}[\/.\-]\d{4}|\d{8}|\d{4}-\d{1,2}-\d{1,2})\s*"
 CLOCK_PATTERN = r"\s*(\d{1,2}([:hH.](\d{2})?)?|\d{4})\s*"
 

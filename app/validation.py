@@ -48,7 +48,12 @@ MESSAGES: dict[str, str] = {
 
 def sentence(error: dict) -> str:
     """The error's message in the caller's language; pydantic's own when we have none."""
-    template = MESSAGES.get(error.get("type", ""))
+    kind = error.get("type", "")
+    if kind == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+        kind = "missing"  # an empty text box: the field is required
+    if kind.endswith("_type") and "input" in error and error["input"] in (None, ""):
+        kind = "missing"  # a form's empty box arrives as nothing at all
+    template = MESSAGES.get(kind)
     if template is None:
         return error.get("msg", "")
     ctx = {k: v for k, v in (error.get("ctx") or {}).items()}

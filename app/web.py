@@ -15,7 +15,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import i18n, zones
+from app import i18n, validation, zones
 from app.accounts.rules import ROLE_LABELS
 from app.awards.rules import KIND_LABELS, PRIZE_LABELS, PRIZE_LEVELS, STATUS_LABELS
 from app.config import get_settings
@@ -267,9 +267,9 @@ def form_error(session: Session, err: DomainError | ValidationError) -> tuple[st
                 fields[problem.field] = problem.translated(i18n.gettext)
         return message, fields
     fields = {}
-    for item in err.errors():
+    for item in err.errors():  # each field's first problem, as the API words it
         name = str(item["loc"][-1]) if item["loc"] else ""
-        fields[name] = i18n.gettext(N_("Please check this value."))
+        fields.setdefault(name, validation.sentence(item))
     first = next(iter(fields), "")
     message = Invalid(N_("Please check the highlighted fields."), field=first).translated(
         i18n.gettext

@@ -229,3 +229,11 @@ def test_a_stranger_at_the_owners_address_cannot_lock_the_owners_browser_out(cli
     assert attempt(client, PASSWORD).status_code == 303
     # The owner's browser is limited too: a stolen device token allows few guesses.
     assert [attempt(client, "sai-mat-khau").status_code for _ in range(6)] == [401] * 5 + [429]
+
+
+def test_register_an_empty_name_is_asked_for_in_words(client, session):
+    response = _post(client, "/register", {
+        "email": "moi@example.vn", "password": "mat-khau-du-dai-10", "full_name": ""})
+    assert response.status_code == 422
+    assert '<p class="field-error" id="e-full_name">Trường này là bắt buộc.</p>' in response.text
+    assert session.exec(select(User).where(User.email == "moi@example.vn")).first() is None

@@ -155,3 +155,16 @@ def test_size_limits_past_1024_mb_read_in_gb(mb, vi, en):
         finally:
             i18n.current_language.reset(token)
     assert (shown["vi"], shown["en"]) == (vi, en)
+
+
+def test_dates_and_times_take_ascii_digits_only():
+    import pytest
+
+    from app.errors import Invalid
+    from app.text import parse_clock, parse_day
+
+    for odd in ("٠١/٠٣/٢٠٢٧", "０１/０３/２０２７"):
+        with pytest.raises(Invalid):
+            parse_day(odd, field="d")
+    with pytest.raises(Invalid):
+        parse_clock("１０:００", field="t")

@@ -27,7 +27,7 @@ from app.console import rounds as console_rounds
 from app.db import utcnow
 from app.entries import queries as entry_queries
 from app.entries.rules import STATUS_LABELS as ENTRY_STATUS_LABELS
-from app.errors import N_, DomainError, Invalid
+from app.errors import N_, DomainError, Invalid, collect, raise_all
 from app.i18n import gettext
 from app.judging.rules import ROUND_STATUS_LABELS
 from app.text import parse_day, parse_int, parse_local_datetime
@@ -53,18 +53,28 @@ def _text(form: FormData, name: str) -> str | None:
 
 def _award_values(form: FormData) -> dict:
     """Form fields as the schema expects them: empty inputs are absent values; dates are
-    read as dd/mm/yyyy (or ISO) and times as HH:MM, in the award's time zone."""
+    read as dd/mm/yyyy (or ISO) and times as HH:MM, in the award's time zone. Every field
+    that cannot be read is reported at once (each beside its box)."""
     values = {name: (form.get(name) or None) for name in AWARD_FIELDS if name in form}
+
+    def read(name, reader):
+        def check():
+            values[name] = reader()
+        return check
+
+    checks = []
     for name, default_clock in WINDOW_FIELDS.items():
         if f"{name}_date" in form or name in form:
-            values[name] = parse_local_datetime(
+            checks.append(read(name, lambda name=name, clock=default_clock: parse_local_datetime(
                 _text(form, f"{name}_date") or _text(form, name), _text(form, f"{name}_time"),
-                field=name, default_clock=default_clock)
+                field=name, default_clock=clock)))
     for name in DAY_FIELDS:
         if name in form:
-            values[name] = parse_day(_text(form, name), field=name)
+            checks.append(read(name, lambda name=name: parse_day(_text(form, name), field=name)))
     if "special_prize_quota" in form:
-        values["special_prize_quota"] = _special_prize_quota(form.get("special_prize_quota"))
+        checks.append(read("special_prize_quota",
+                           lambda: _special_prize_quota(form.get("special_prize_quota"))))
+    raise_all(collect(*checks))
     return values
 
 

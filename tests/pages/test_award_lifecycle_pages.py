@@ -370,3 +370,21 @@ def test_size_limits_past_1024_mb_show_in_gb(client, session):
             v for v in ("<td>2 GB</td>", "<td>1,5 GB</td>") if v in html)
     form = client.get(f"/admin/awards/{award.id}/categories/new").text
     assert "Tính bằng MB: 1024 MB = 1 GB; tối đa 4096 MB (4 GB)." in form
+
+
+def test_every_unreadable_date_of_the_award_form_is_reported_at_once(client, session):
+    _organizer(client, session)
+    response = _post(client, "/admin/awards/new", {
+        "title": "Giải nhiều lỗi ngày", "year": "2026", "slug": "",
+        "timezone": "Asia/Ho_Chi_Minh", "max_entries_per_author": "3",
+        "max_authors_per_entry": "5", "max_series_parts": "5",
+        "submission_opens_at_date": "31/02/2026", "submission_opens_at_time": "08:00",
+        "submission_closes_at_date": "15/03/2026", "submission_closes_at_time": "25:00",
+        "published_from": "", "published_to": "32/13/2026"}, "/admin/awards/new")
+    assert response.status_code == 422
+    errors = dict(re.findall(r'<p class="field-error" id="e-([a-z_]+)">([^<]+)</p>',
+                             response.text))
+    assert sorted(errors) == ["published_to", "submission_closes_at_time",
+                              "submission_opens_at_date"]
+    assert errors["submission_opens_at_date"] == "Không có ngày 31/02/2026."
+    assert session.exec(select(Award).where(Award.title == "Giải nhiều lỗi ngày")).first() is None

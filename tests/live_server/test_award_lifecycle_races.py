@@ -1,7 +1,6 @@
 """An award's confirmed moves under parallel requests (double clicks, second tabs), through
 the real server: the award moves once, the other requests are told it moved already."""
 
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,7 @@ from app.audit.models import AuditEntry
 from app.awards.models import Award
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, make_award, make_user
+from tests.live_server.test_races import _parallel as parallel
 
 
 def _page_client(server, email: str) -> tuple[httpx.Client, str]:
@@ -24,19 +24,8 @@ def _page_client(server, email: str) -> tuple[httpx.Client, str]:
 
 
 def _parallel(calls) -> list[httpx.Response]:
-    barrier = threading.Barrier(len(calls))
-    responses: list = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        responses[i] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return responses
+    """test_races' barrier, for calls that bring their own signed-in client."""
+    return parallel([lambda _http, call=call: call() for call in calls])
 
 
 def _scene(db, status: str):

@@ -11,20 +11,10 @@ from sqlmodel import select
 from app.audit.models import AuditEntry
 from app.awards.models import Award
 from tests.conftest import csrf_from
+from tests.pages.test_awards_pages import _organizer, _post
 from tests.factories import make_award, make_category, make_entry, make_user, page_login
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def _organizer(client, session):
-    organizer = make_user(session, role="organizer")
-    page_login(client, organizer)
-    return organizer
-
-
-def _post(client, path, data, page):
-    token = csrf_from(client.get(page).text)
-    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
 
 
 def _status_moves(session, award):

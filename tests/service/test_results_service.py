@@ -104,7 +104,7 @@ def test_publish_refused_without_allocation(session):
     assert world.award.status == "judging"
 
 
-def test_publish_refused_with_unranked_entries(session):
+def test_publish_goes_ahead_with_entries_a_forced_close_left_unranked(session):
     world = make_judging(session, entries=2, judges=2, judges_per_entry=2)
     first = world.entries[0].id
     score_round(session, world.round,
@@ -112,8 +112,9 @@ def test_publish_refused_with_unranked_entries(session):
                 organizer=world.organizer)
     service.allocate(session, world.award, AllocateIn(round_id=world.round.id),
                      actor=world.organizer, now=now())
-    with pytest.raises(Conflict):
-        award_service.change_status(session, world.award, "published", actor=world.organizer)
+    assert service.unranked_codes(session, world.award) == [world.entries[1].code]
+    award_service.change_status(session, world.award, "published", actor=world.organizer)
+    assert world.award.status == "published"
 
 
 def test_a_stale_second_tab_cannot_overwrite_a_prize(session):

@@ -42,7 +42,7 @@ def test_edits_are_submitted_unsaved_changes_warn_and_cancelled_uploads_leave_no
     page.goto(f"/awards/{open_award['slug']}")
     expect(page.get_by_text("Bạn đã gửi 0/3 tác phẩm trong giải này.")).to_be_visible()
     page.get_by_role("link", name="Gửi tác phẩm dự giải").click()
-    expect(page.locator(".deadline")).to_contain_text("(giờ Việt Nam (GMT+7))")
+    expect(page.locator(".deadline")).to_contain_text(", giờ Việt Nam (GMT+7)")
 
     # Every problem at once, each beside its field, the form kept as typed.
     page.get_by_label("Tóm tắt nội dung").fill("Ghi chép về một bản làng vùng cao.")

@@ -85,8 +85,10 @@ def _serve(args) -> None:
     sweep_login_counters()
     sender = start_mail_sender()
     try:
+        # Several worker processes share the port; every state they share lives in the
+        # database and the storage, so any of them may answer any request.
         uvicorn.run("app.main:app", host=args.host, port=args.port, proxy_headers=True,
-                    reload=args.reload)
+                    reload=args.reload, workers=None if args.reload else args.workers)
     finally:
         if sender is not None:
             sender.stop()
@@ -216,6 +218,13 @@ def _export_results(args) -> None:
     print(f"{output} ({len(export.content)} bytes)")
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="giaibao", description="Giải báo chí portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--reload", action="store_true")
+    serve.add_argument("--workers", type=_positive, default=1, metavar="N",
+                       help="server processes sharing the port (default 1)")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate first")
     serve.set_defaults(func=_serve)
 

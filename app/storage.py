@@ -27,7 +27,9 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import stat
+import tempfile
 import time
 import unicodedata
 import uuid
@@ -361,6 +363,55 @@ class LocalStorage:
         except OSError as err:
             raise storage_error(err) from err
         return path
+
+    # --- whole-store access (backup and restore; an object store implements the same) ---
+
+    def _key_path(self, key: str) -> Path:
+        """The path of a key: an entry file ``[0-9a-f]{32}`` or ``<area>/<name>``."""
+        area, slash, name = key.partition("/")
+        if not slash:
+            return self.path_of(key)
+        if (not _AREA_NAME.fullmatch(area) or not name or "/" in name
+                or name.startswith(".") or name != name.strip()):
+            raise ValueError("not a storage key")
+        return self.root / area / name
+
+    def keys(self):
+        """Every finished stored file as a key: entry files by name, the files of areas as
+        ``<area>/<name>`` (temporary and ``.part`` files left out), sorted."""
+        found = []
+        if not self.root.is_dir():
+            return found
+        for path in self.root.iterdir():
+            if path.is_file() and STORED_NAME.fullmatch(path.name):
+                found.append(path.name)
+            elif path.is_dir() and _AREA_NAME.fullmatch(path.name):
+                found.extend(f"{path.name}/{f.name}" for f in path.iterdir()
+                             if f.is_file() and not f.name.startswith("."))
+        return sorted(found)
+
+    def open_read(self, key: str):
+        """The stored bytes of a key as a binary file object (the caller closes it)."""
+        return open(self._key_path(key), "rb")
+
+    def put(self, key: str, source) -> None:
+        """Stores a binary file object's bytes under a key, atomically (temporary file, then
+        rename): a reader never sees half a file."""
+        path = self._key_path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    shutil.copyfileobj(source, out, 1024 * 1024)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temp, path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError as err:
+            raise storage_error(err) from err
 
     def sweep(self, referenced: set[str], *, older_than_seconds: int = 600) -> list[str]:
         """Removes what crashes left behind among the entry files (regular files directly in

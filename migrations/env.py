@@ -1,6 +1,7 @@
 """Alembic environment: the database URL comes from the app's settings, never this file."""
 
 from alembic import context
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
@@ -8,6 +9,12 @@ from app.db import get_engine, make_engine
 
 target_metadata = SQLModel.metadata
 config = context.config
+
+# Several processes started at once (N `giaibao serve` behind a proxy) each migrate first: on
+# PostgreSQL they take this advisory lock in turn, so that the first upgrades and the others
+# then find the schema at its head (without it, all but one failed on a fresh database
+# creating the same tables). SQLite's write lock already serialises them.
+MIGRATION_LOCK = 0x67696169_6261_6f  # "giaibao"
 
 
 def run_migrations() -> None:
@@ -27,6 +34,9 @@ def run_migrations() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             context.run_migrations()
         if sqlite:
             raw = connection.connection.driver_connection

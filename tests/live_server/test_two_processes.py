@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlmodel import Session, func, select
 
 from app.accounts.models import User
@@ -422,3 +424,24 @@ def test_serve_with_two_workers_starts_answers_and_stops_cleanly(pair, db):
     assert not _answers(base)
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, text
+
+
+# --- Start-up --------------------------------------------------------------------------------
+
+def test_processes_migrating_at_once_on_a_fresh_database_all_succeed():
+    """N ``giaibao serve`` started together each migrate first: on PostgreSQL all but one
+    used to fail creating the same tables (they now take turns on an advisory lock)."""
+    url = fresh_database_url(f"{NAME}_migrate")
+    env = {**os.environ, "GIAIBAO_DATABASE_URL": url, "GIAIBAO_ENV": "test"}
+    runs = [subprocess.Popen([*CLI, "migrate"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT) for _ in range(3)]
+    outputs = [run.communicate(timeout=180)[0].decode(errors="replace") for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], "\n".join(outputs)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    finally:
+        engine.dispose()
+    heads = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_heads()
+    assert [v for (v,) in versions] == heads

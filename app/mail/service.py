@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import jinja2
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, func, select
 
 from app import i18n
@@ -111,7 +111,7 @@ def queue(session: Session, *, to: str, template: str, context: dict, lang: str,
                 give_up_at=now + timedelta(hours=get_settings().mail_give_up_hours))
     session.add(mail)
     session.flush()
-    after_commit(session, wake_sender)
+    wake_senders_after_commit(session)
     return mail
 
 
@@ -127,10 +127,26 @@ def queue_for_user(session: Session, user: User, *, template: str, context: dict
 # Senders running in this process wait on this; a commit that queued mail wakes them.
 _wakers: list = []
 
+# Senders of other processes (the supervisor of `giaibao serve --workers N`, other `giaibao
+# serve` behind a proxy, `giaibao worker`) LISTEN on this PostgreSQL channel.
+WAKE_CHANNEL = "giaibao_mail"
+
 
 def wake_sender() -> None:
     for wake in list(_wakers):
         wake()
+
+
+def wake_senders_after_commit(session: Session) -> None:
+    """Once the transaction commits, every sender looks for due mail at once: those of this
+    process directly, those of other processes by a NOTIFY, which PostgreSQL delivers at the
+    commit (and drops on a rollback). Once per transaction. On SQLite (one machine) other
+    processes' senders find the mail at their next poll (``mail_poll_seconds``)."""
+    if wake_sender in session.info.get("after_commit", []):
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+    after_commit(session, wake_sender)
 
 
 # --- The outbox, as organizers see it -------------------------------------------------------
@@ -212,5 +228,5 @@ def resend_mail(session: Session, mail_id: int, *, actor: User, now: datetime) -
                        status=[MAIL_STATUS_LABELS.get(mail.status, mail.status)])
     audit.record(session, actor=actor, action="mail.resend", obj=mail,
                  changes={"status": [MailStatus.failed.value, MailStatus.queued.value]})
-    after_commit(session, wake_sender)
+    wake_senders_after_commit(session)
     return _public(mail)

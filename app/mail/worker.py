@@ -29,6 +29,7 @@ from email.utils import format_datetime, parseaddr
 from urllib.parse import urlsplit
 
 import aiosmtplib
+import psycopg
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -243,7 +244,8 @@ def describe(exc: BaseException) -> Outcome:
 class Sender:
     """Delivers the outbox. ``deliver_due()`` drains what is due once (tests, ``giaibao
     worker --once``); ``run()`` repeats it until ``stop()``, every ``mail_poll_seconds`` or
-    as soon as a commit queued mail in this process (``service.wake_sender``)."""
+    as soon as a commit queued mail in this process (``service.wake_sender``) or, on
+    PostgreSQL, in any process (``_listen``)."""
 
     settings: Settings = field(default_factory=get_settings)
     engine: Engine = field(default_factory=get_engine)
@@ -360,6 +362,8 @@ class Sender:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         service._wakers.append(self.wake)
+        listener = (asyncio.create_task(self._listen())
+                    if self.engine.dialect.name == "postgresql" else None)
         try:
             while not self.stopping.is_set():
                 self._wake.clear()
@@ -375,6 +379,30 @@ class Sender:
                     pass
         finally:
             service._wakers.remove(self.wake)
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+
+    async def _listen(self) -> None:
+        """On PostgreSQL: wakes ``run()`` whenever a transaction of any process that queued
+        mail commits (``service.wake_senders_after_commit``), on a connection of its own
+        (named after this sender in ``pg_stat_activity``). A lost connection is opened
+        again after ``mail_poll_seconds``; meanwhile the polls go on."""
+        url = self.engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        while not self.stopping.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                        url, autocommit=True,
+                        application_name=f"giaibao-mail {self.worker_id}"[:63]) as conn:
+                    await conn.execute(f"LISTEN {service.WAKE_CHANNEL}")
+                    self.wake()  # whatever was queued before this listened
+                    async for _ in conn.notifies():
+                        self.wake()
+            except Exception:  # noqa: BLE001 (logged; the polls deliver meanwhile)
+                log.warning("the mail sender's LISTEN connection failed; opening it again",
+                            exc_info=True)
+            await asyncio.sleep(self.settings.mail_poll_seconds)  # cancelled by stop()
 
     def wake(self) -> None:
         """Thread-safe: makes a waiting ``run()`` look for due mail now."""

@@ -22,6 +22,7 @@ import httpx
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from app.accounts.models import User
@@ -445,3 +446,38 @@ def test_processes_migrating_at_once_on_a_fresh_database_all_succeed():
         engine.dispose()
     heads = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_heads()
     assert [v for (v,) in versions] == heads
+
+
+def _listening(db, pid: int) -> bool:
+    """A mail sender of process ``pid`` is LISTENing (its connection is named after it)."""
+    with db.connect() as connection:
+        return bool(connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name LIKE :name"), {"name": f"giaibao-mail %:{pid}:%"}).scalar())
+
+
+@pytest.mark.skipif(not os.environ.get("GIAIBAO_TEST_DATABASE_URL", "").startswith("postgres"),
+                    reason="senders of other processes are woken by PostgreSQL's NOTIFY; on "
+                           "SQLite they find new mail at their next poll")
+def test_a_mail_queued_by_a_worker_process_is_sent_at_once_by_the_supervisors_sender():
+    """``serve --workers 2``: requests are answered by the workers, the mail sender runs in
+    the supervisor. With a poll of an hour, the mail still leaves at once: the commit's
+    NOTIFY wakes the sender."""
+    url = fresh_database_url(f"{NAME}_wake")
+    with SmtpSink() as sink:
+        env = {**os.environ, "GIAIBAO_DATABASE_URL": url, "GIAIBAO_ENV": "test",
+               "GIAIBAO_UPLOAD_DIR": str(_TMP / f"{NAME}_wake-uploads"),
+               "GIAIBAO_SMTP_HOST": "127.0.0.1", "GIAIBAO_SMTP_PORT": str(sink.port),
+               "GIAIBAO_MAIL_POLL_SECONDS": "3600"}
+        subprocess.run([*CLI, "migrate"], env=env, check=True, cwd=ROOT)
+        engine = make_engine(url)
+        try:
+            with serving(env, "--workers", "2") as (base, process):
+                _wait_until(lambda: _listening(engine, process.pid), timeout=30,
+                            what="the supervisor's sender to listen")
+                asked = httpx.post(f"{base}/api/v1/auth/password-reset",
+                                   json={"email": "ai-do@danh-thuc.vn"})
+                assert asked.status_code == 202
+                assert sink.mail_to("ai-do@danh-thuc.vn", timeout=30)
+        finally:
+            engine.dispose()

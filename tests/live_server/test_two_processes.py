@@ -25,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 
-from app.accounts.models import User
+from app.accounts.models import User, WebSession
 from app.awards.models import Category
 from app.db import make_engine
 from app.entries.models import Entry
@@ -140,12 +140,13 @@ def _cli(pair: Pair, *args: str) -> str:
 
 # --- Sessions and CSRF -----------------------------------------------------------------------
 
-def _page_sign_in(form_from: str, post_to: str, user: User) -> httpx.Cookies:
+def _page_sign_in(form_from: str, post_to: str, user: User,
+                  headers: dict[str, str] | None = None) -> httpx.Cookies:
     """The sign-in form fetched from one process and posted to the other."""
     with httpx.Client(base_url=form_from) as http:
         page = http.get("/login")
         token, pre = csrf_from(page.text), page.cookies["gb_pre"]
-    response = httpx.post(f"{post_to}/login", cookies={"gb_pre": pre},
+    response = httpx.post(f"{post_to}/login", cookies={"gb_pre": pre}, headers=headers,
                           data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 303, response.text
     return httpx.Cookies({"gb_session": response.cookies["gb_session"], "gb_pre": pre})
@@ -200,6 +201,19 @@ def test_a_form_token_issued_by_a_is_accepted_by_b_and_a_forged_one_by_neither(p
         assert session.get(User, user.id).full_name == "Trần Văn Mới"
 
 
+def test_both_processes_take_the_client_address_from_the_trusted_proxy(pair, db):
+    """The test connects from 127.0.0.1, which uvicorn trusts by default as a proxy: the
+    address counted (throttles) and recorded (sessions) is the rightmost forwarded one."""
+    user = _user(db)
+    _page_sign_in(pair.a, pair.a, user, headers={"X-Forwarded-For": "203.0.113.7"})
+    _page_sign_in(pair.b, pair.b, user,
+                  headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})
+    with Session(db) as session:
+        addresses = session.exec(select(WebSession.ip).where(WebSession.user_id == user.id)
+                                 .order_by(WebSession.id)).all()
+    assert addresses == ["203.0.113.7", "203.0.113.9"]
+
+
 # --- Throttling ------------------------------------------------------------------------------
 
 def _failed_sign_ins(bases: list[str], email: str) -> list[int]:
@@ -242,7 +256,6 @@ def test_password_reset_throttles_count_requests_to_a_and_b_together(pair, db):
     # Five requests an hour from one address, three mails an hour to one address.
     assert statuses == [202, 202, 202, 202, 202, 429]
     assert len(_mails_to(db, user.email)) == 3
-    pair.sink.wait_for(0)
     _wait_until(lambda: _settled(db, {user.email}), timeout=30, what="the reset mails")
     received = [m for m in pair.sink.received if m.to == user.email]
     assert len(received) == 3

@@ -239,8 +239,8 @@ class S3Storage:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
         except ClientError as err:
-            if _missing(err):
-                return None
+            if _missing(err) and self.is_writable():
+                return None  # a HEAD's 404 says not which is missing: the bucket is there
             raise cannot_read(err) from err
         except BotoCoreError as err:
             raise cannot_read(err) from err

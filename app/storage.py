@@ -2,8 +2,7 @@
 
 Nothing else in the app builds a path below the upload directory. Files are written to a
 ``.part`` name while they stream in and renamed to their final generated name only when
-complete, so a cut-off upload never leaves a file that looks finished. The interface
-(``open_writer``/``path_of``/``delete``) is what an object store would implement.
+complete, so a cut-off upload never leaves a file that looks finished.
 
 Layout of the upload directory:
 

@@ -19,6 +19,7 @@ The same interface as ``app.storage.LocalStorage``; keys are the same (entry fil
   request never hangs on a store that is down.
 """
 
+import asyncio
 import hashlib
 import io
 import logging
@@ -49,6 +50,14 @@ def _missing(err: ClientError) -> bool:
     return str(err.response.get("Error", {}).get("Code")) in _MISSING
 
 
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def cannot_store(err: Exception) -> InsufficientStorage:
     log.error("object storage failure while storing: %s", err)
     return InsufficientStorage(CANNOT_STORE)
@@ -63,8 +72,9 @@ class S3UploadWriter:
     """Receives one file's bytes: hashes, sniffs, enforces the limit, buffers one part.
 
     ``write`` only buffers (no network); once a part is full ``pending`` is true and
-    ``flush`` (blocking: run it in a thread) sends it. A caller that never flushes still
-    works: ``write`` sends the part itself when two parts are buffered.
+    ``flush`` (blocking: run it in a thread) sends it. A caller off the event loop that never
+    flushes still works: ``write`` sends the parts itself once two are buffered (on the loop
+    it never does: the upload's caller flushes in a thread after each chunk).
     """
 
     def __init__(self, storage: "S3Storage", *, max_bytes: int, accept):
@@ -96,8 +106,8 @@ class S3UploadWriter:
                 self._check()
         self._hash.update(data)
         self._buffer += data
-        if len(self._buffer) >= 2 * self._storage.part_size:
-            self.flush()
+        if len(self._buffer) >= 2 * self._storage.part_size and not _on_event_loop():
+            self.flush()  # a caller that never flushes (off the loop) still holds ≤ 2 parts
 
     def _check(self) -> None:
         self._checked = True

@@ -18,7 +18,7 @@ from app.main import app
 from app.samples import pdf
 from app.storage import get_storage
 from app.storage_s3 import S3Storage, parse_range
-from tests.factories import api_headers, make_award, make_entry, make_user
+from tests.factories import api_headers, make_award, make_category, make_entry, make_user
 
 MIB = 1024 * 1024
 
@@ -308,3 +308,68 @@ def test_settings_refuse_an_unknown_backend_and_an_s3_without_bucket(monkeypatch
 
 def test_local_stays_the_default():
     assert Settings().storage == "local"
+
+
+def test_no_call_to_the_store_runs_on_the_event_loop(s3, client, session):
+    """Every S3 call of an upload (parts, completion), a refused upload (abort) and a
+    download is made from a worker thread: botocore's own event hook records where."""
+    from app.awards import service as awards
+
+    organizer = make_user(session, role="organizer")
+    award = make_award(session, organizer=organizer, categories=0)
+    big = make_category(session, award, organizer=organizer)
+    small = make_category(session, award, organizer=organizer, code="BIN", name="Báo in",
+                          max_file_mb=6, accepted_kinds=["pdf"])
+    awards.change_status(session, award, "open", actor=organizer)
+    journalist = make_user(session)
+    entry = make_entry(session, award, user=journalist, category=big, files=[])
+    headers = api_headers(client, journalist)
+    calls = []
+
+    def record(event_name, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        calls.append((event_name.split(".")[-1], on_loop))
+
+    get_storage().client.meta.events.register("before-call.s3", record)
+    data = _big_pdf(11 * MIB)
+    uploaded = client.post(f"/api/v1/entries/{entry.id}/files", headers=headers,
+                           files={"file": ("bai.pdf", data, "application/pdf")})
+    assert uploaded.status_code == 201
+    other = make_entry(session, award, user=journalist, category=small, files=[])
+
+    # Sent in 1 MiB chunks as a real client would: one part reaches the store, then the
+    # limit stops the upload (the test client would send the whole body at once).
+    token = headers["Authorization"].encode()
+    chunks = [b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n"]
+    chunks += [data[i:i + MIB] for i in range(0, len(data), MIB)] + [b"\r\n--B--\r\n"]
+
+    async def receive():
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": f"/api/v1/entries/{other.id}/files", "raw_path": b"",
+        "root_path": "", "query_string": b"", "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"authorization", token),
+                    (b"content-type", b"multipart/form-data; boundary=B")],
+    }
+    session.commit()
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert _uploads(s3[2], s3[1]) == []
+    download = client.get(f"/api/v1/files/{uploaded.json()['id']}", headers=headers)
+    assert hashlib.sha256(download.content).hexdigest() == uploaded.json()["sha256"]
+    names = {name for name, _ in calls}
+    assert {"CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
+            "AbortMultipartUpload", "HeadObject", "GetObject"} <= names
+    assert [c for c in calls if c[1]] == []

@@ -26,8 +26,9 @@ def migrate(database_url: str | None = None) -> None:
 
 
 def sweep_uploads() -> list[str]:
-    """Deletes what crashes left in the upload folder: ``.part`` files no running process is
-    writing, and finished files no row points at (see ``LocalStorage.sweep``)."""
+    """Deletes what crashes left in the storage: ``.part`` files no running process is
+    writing (an object store: multipart uploads that stopped receiving parts), and finished
+    files no row points at (see ``LocalStorage.sweep`` and ``S3Storage.sweep``)."""
     from sqlmodel import Session
 
     from app.db import get_read_engine

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,29 @@ class Settings(BaseSettings):
     # `giaibao serve` sweeps crash leftovers from the upload folder at start-up and then every
     # this many minutes while it runs; 0 turns the periodic sweep off.
     upload_sweep_minutes: float = 10
+    # Where uploaded files, certificates and other stored files live: "local" (the folder
+    # upload_dir, the default) or "s3" (an S3-compatible object store: AWS S3, MinIO, Ceph…).
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    # The store's address, e.g. http://127.0.0.1:9000 for MinIO; none for AWS itself.
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    # Credentials; when unset, boto3's own chain (AWS_* variables, instance role…) is used.
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Every key of ours starts with this (e.g. "giaibao/"), so one bucket may be shared.
+    s3_prefix: str = ""
+    # "path" (http://host/bucket/key, what MinIO and most self-hosted stores want),
+    # "virtual" (http://bucket.host/key) or "auto".
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # Uploads stream in parts of this size (S3 wants at least 5 MiB but for the last part);
+    # one part at most is held in memory per upload.
+    s3_part_mib: int = 8
+    s3_connect_timeout_seconds: float = 5
+    s3_read_timeout_seconds: float = 30
+    # The sweep aborts multipart uploads that received no part for this long (a killed
+    # server's); a live upload sends a part every s3_part_mib.
+    s3_abandoned_upload_minutes: float = 60
     secret_key: str = DEV_SECRET
     session_days: int = 14
     token_hours: int = 12
@@ -67,6 +91,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "GIAIBAO_SECRET_KEY must be set to a private value when GIAIBAO_ENV=production"
             )
+        if self.storage == "s3":
+            if not self.s3_bucket:
+                raise ValueError("GIAIBAO_S3_BUCKET must be set when GIAIBAO_STORAGE=s3")
+            if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+                raise ValueError("GIAIBAO_S3_ACCESS_KEY_ID and GIAIBAO_S3_SECRET_ACCESS_KEY "
+                                 "must be set together")
+        if self.s3_part_mib < 5:
+            raise ValueError("GIAIBAO_S3_PART_MIB must be at least 5 (S3's smallest part)")
+        if self.s3_prefix.startswith("/") or ".." in self.s3_prefix.split("/"):
+            raise ValueError("GIAIBAO_S3_PREFIX must be a relative key prefix such as giaibao/")
         return self
 
     @property

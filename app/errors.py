@@ -82,6 +82,13 @@ class InsufficientStorage(DomainError):
     status_code = 507
 
 
+class StorageUnavailable(DomainError):
+    """The file storage cannot be reached or refuses us (an object store down, credentials
+    refused, its bucket missing) while reading."""
+
+    status_code = 503
+
+
 class BadRequest(DomainError):
     """A body that cannot be read at all (malformed multipart, a file where text belongs)."""
 

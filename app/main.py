@@ -215,7 +215,8 @@ def create_app() -> FastAPI:
         from app.storage import get_storage
 
         if not get_storage().is_writable():
-            return JSONResponse({"status": "upload folder unavailable"}, status_code=503)
+            what = "upload folder" if get_settings().storage == "local" else "file storage"
+            return JSONResponse({"status": f"{what} unavailable"}, status_code=503)
         return {"status": "ok"}
 
     return app

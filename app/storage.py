@@ -2,8 +2,7 @@
 
 Nothing else in the app builds a path below the upload directory. Files are written to a
 ``.part`` name while they stream in and renamed to their final generated name only when
-complete, so a cut-off upload never leaves a file that looks finished. The interface
-(``open_writer``/``path_of``/``delete``) is what an object store would implement.
+complete, so a cut-off upload never leaves a file that looks finished.
 
 Layout of the upload directory:
 
@@ -19,6 +18,13 @@ server is removed at once, a live one never.
 
 Storage failures (a full disk, a quota, a folder that cannot be created or written) raise
 ``InsufficientStorage`` (507) instead of escaping as a 500.
+
+Two backends implement the same interface, chosen by ``GIAIBAO_STORAGE``: ``LocalStorage``
+(the folder, the default) and ``app.storage_s3.S3Storage`` (an S3-compatible object store).
+The interface: ``open_writer`` (a writer with ``write``/``pending``/``flush``/``finish``/
+``abort``), ``exists``/``delete`` of entry files, ``has``/``put``/``open_read``/``keys`` of
+any key (``<32 hex>`` or ``<area>/<name>``), ``response`` (a download of a key, Range
+supported), ``sweep`` and ``is_writable``.
 """
 
 import errno
@@ -254,6 +260,12 @@ class UploadWriter:
                 return name, part, fd
             os.close(fd)
 
+    # The local writer writes as it goes: it never holds a part back for the caller to flush.
+    pending = False
+
+    def flush(self) -> None:
+        pass
+
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.max_bytes:
@@ -352,6 +364,16 @@ class LocalStorage:
     def delete(self, name: str) -> None:
         self.path_of(name).unlink(missing_ok=True)
 
+    def has(self, key: str) -> bool:
+        """Whether a key (an entry file or ``<area>/<name>``) is stored."""
+        return self._key_path(key).is_file()
+
+    def response(self, key: str, *, media_type: str, headers: dict[str, str]):
+        """A download of the key's bytes (Range requests answered by Starlette)."""
+        from starlette.responses import FileResponse
+
+        return FileResponse(self._key_path(key), media_type=media_type, headers=headers)
+
     def area(self, name: str) -> Path:
         """A sub-folder for files that are not entry uploads (exports, certificates…),
         created if needed; the sweep never enters it."""
@@ -413,7 +435,8 @@ class LocalStorage:
         except OSError as err:
             raise storage_error(err) from err
 
-    def sweep(self, referenced: set[str], *, older_than_seconds: int = 600) -> list[str]:
+    def sweep(self, referenced: set[str], *, older_than_seconds: int = 600,
+              abandoned_after_seconds: float | None = None) -> list[str]:
         """Removes what crashes left behind among the entry files (regular files directly in
         the folder named ``[0-9a-f]{32}`` or ``[0-9a-f]{32}.part``; nothing else is looked at):
 
@@ -421,6 +444,8 @@ class LocalStorage:
           it (a writer holds the lock from creation to finish);
         - a finished file no row points at, once untouched for ``older_than_seconds`` (a file
           is renamed from ``.part`` just before its row is committed).
+
+        ``abandoned_after_seconds`` is the object store's (locks tell abandoned parts here).
         """
         removed = []
         limit = time.time() - older_than_seconds
@@ -461,12 +486,30 @@ class LocalStorage:
             os.close(fd)
 
 
-_storage: LocalStorage | None = None
+_storage = None
+_storage_config = None
 
 
-def get_storage() -> LocalStorage:
-    global _storage
-    root = Path(get_settings().upload_dir)
-    if _storage is None or _storage.root != root:
-        _storage = LocalStorage(root)
+def _config(settings) -> tuple:
+    if settings.storage == "s3":
+        return ("s3", settings.s3_bucket, settings.s3_endpoint_url, settings.s3_region,
+                settings.s3_access_key_id, settings.s3_secret_access_key, settings.s3_prefix,
+                settings.s3_addressing_style, settings.s3_part_mib,
+                settings.s3_connect_timeout_seconds, settings.s3_read_timeout_seconds)
+    return ("local", Path(settings.upload_dir))
+
+
+def get_storage():
+    """The storage the settings choose (``GIAIBAO_STORAGE``): made once per configuration."""
+    global _storage, _storage_config
+    settings = get_settings()
+    config = _config(settings)
+    if _storage is None or _storage_config != config:
+        if config[0] == "s3":
+            from app.storage_s3 import S3Storage
+
+            _storage = S3Storage.from_settings(settings)
+        else:
+            _storage = LocalStorage(config[1])
+        _storage_config = config
     return _storage

@@ -180,3 +180,27 @@ def smtp_sink():
 
     with SmtpSink() as sink:
         yield sink
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 HTTP server (moto's server mode) for the whole run, started on first use."""
+    from tests.s3_server import S3Server
+
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_backend(request, monkeypatch):
+    """Runs a test on each storage backend: the local folder (the run's upload folder) and
+    an S3 store (a fresh bucket on the run's moto server). List it before the fixtures
+    that store files (``world``…). Yields the backend's name."""
+    if request.param == "s3":
+        from app.config import get_settings
+
+        server = request.getfixturevalue("s3_server")
+        settings = get_settings()
+        for name, value in server.settings(server.new_bucket()).items():
+            monkeypatch.setattr(settings, name, value)
+    yield request.param

@@ -54,3 +54,21 @@ def storage_problem(kind: str, tmp_path: Path):
         return
     with (full_disk if kind == "full" else read_only_folder)(tmp_path / kind) as root:
         yield root
+
+
+def stored_names() -> list[str]:
+    """Everything the storage holds, on either backend: the local folder's names (``.part``
+    files included; a sub-folder's files as ``<folder>/<name>``, temporary ones included), or an S3 bucket's keys plus ``<key>.part`` for each multipart upload in
+    progress."""
+    from app.storage import LocalStorage, get_storage
+
+    storage = get_storage()
+    if isinstance(storage, LocalStorage):
+        root = storage.root
+        if not root.exists():
+            return []
+        return sorted([p.name for p in root.iterdir() if not p.is_dir()]
+                      + [f"{p.name}/{f.name}" for p in root.iterdir() if p.is_dir()
+                         for f in p.iterdir()])
+    uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket).get("Uploads", ())
+    return sorted(storage.keys() + [f"{u['Key']}.part" for u in uploads])

@@ -227,10 +227,11 @@ def download_file(file_id: Id, user: ApiUser, session: SessionDep, inline: bool 
 INLINE_KINDS = frozenset({"pdf", "image", "audio", "video"})
 
 
-def file_response(row, name: str, *, inline: bool = False) -> FileResponse:
-    """The stored bytes under ``name`` (the viewer's), never cached by shared caches."""
-    return FileResponse(
-        get_storage().path_of(row.stored_name),
+def file_response(row, name: str, *, inline: bool = False) -> Response:
+    """The stored bytes under ``name`` (the viewer's), never cached by shared caches; Range
+    requests answered (206/416) by either storage backend."""
+    return get_storage().response(
+        row.stored_name,
         media_type=row.content_type,
         headers={
             "Content-Disposition": content_disposition(

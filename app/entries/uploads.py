@@ -5,6 +5,9 @@ The multipart body is parsed as it arrives (python-multipart's push parser fed f
 sniffed: no whole file in memory, no temporary copy, and the size limit and the kind check
 stop the upload as soon as they fail. Any failure removes the partial file; a storage failure
 (full disk, unwritable folder) raises ``InsufficientStorage`` (507) from the storage layer.
+The writer's network calls (an object store's parts, its completion or abort) run in a thread,
+never on the event loop: after each chunk a writer holding a full part (``pending``) is
+flushed in a thread.
 """
 
 from urllib.parse import quote, unquote
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from fastapi import Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -137,6 +141,8 @@ async def receive_file(request: Request, *, max_bytes: int, kinds: list[str],
         })
         async for chunk in request.stream():
             parser.write(chunk)
+            if part.writer is not None and part.writer.pending:
+                await run_in_threadpool(part.writer.flush)
         parser.finalize()
         part.check_token()  # a body without a file part still needed its token
         if part.writer is None or not part.done:
@@ -145,27 +151,30 @@ async def receive_file(request: Request, *, max_bytes: int, kinds: list[str],
             raise Invalid(N_("The file is empty."), field="file")
         stored = await run_in_threadpool(part.writer.finish)
     except SizeExceeded:
-        _abort(part)
+        await _abort(part)
         raise entry_files.refuse_size(max_bytes) from None
     except KindRefused:
-        _abort(part)
+        await _abort(part)
         raise entry_files.refuse_kind(kinds) from None
     except ClientDisconnect:
-        _abort(part)
+        await _abort(part)
         raise Invalid(N_("The upload was interrupted."), field="file") from None
     except FormParserError:
-        _abort(part)
+        await _abort(part)
         raise BadRequest(N_("The upload could not be read: the form data is malformed."),
                          field="file") from None
     except BaseException:
-        _abort(part)
+        await _abort(part)
         raise
     return stored, part.filename
 
 
-def _abort(part: _FilePart) -> None:
+async def _abort(part: _FilePart) -> None:
+    """Aborts the writer in a thread (an object store's abort is a network call), shielded
+    so that a cancelled request still removes what it had stored."""
     if part.writer is not None:
-        part.writer.abort()
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(part.writer.abort)
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:

@@ -2,7 +2,7 @@
 thin routes over results.service/queries."""
 
 from fastapi import APIRouter, Response
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from app.accounts.rules import Role
 
@@ -27,6 +27,7 @@ from app.judging import queries as judging
 from app.openapi import errors, paged
 from app.results import exports, queries, rules, service
 from app.results.outcomes import certificate_url
+from app.storage import get_storage
 from app.results.models import (
     AllocateIn,
     CategoryResults,
@@ -182,9 +183,9 @@ def scores_download(read_sessions, award, viewer) -> StreamingResponse:
                  "X-Content-Type-Options": "nosniff"})
 
 
-def certificate_download(session, certificate) -> FileResponse:
-    return FileResponse(
-        exports.certificate_file(session, certificate), media_type=exports.MEDIA_TYPES["pdf"],
+def certificate_download(session, certificate) -> Response:
+    return get_storage().response(
+        exports.certificate_key(session, certificate), media_type=exports.MEDIA_TYPES["pdf"],
         headers={"Content-Disposition": content_disposition(
             exports.certificate_filename(session, certificate)),
             "X-Content-Type-Options": "nosniff"})

@@ -15,14 +15,12 @@ A certificate PDF is drawn once, in Vietnamese, and kept in the storage area
 ``certificates`` as ``<token>.pdf``; later downloads are served from that file.
 """
 
-import os
-import tempfile
+import io
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -42,7 +40,7 @@ from app.mail import service as mail
 from app.results import documents, queries, rules
 from app.results.models import Certificate
 from app.results.outcomes import certificate_url
-from app.storage import get_storage, storage_error
+from app.storage import get_storage
 from app.text import nfc
 
 FORMATS = ("csv", "xlsx", "pdf")
@@ -297,30 +295,17 @@ def _certificate_name(token: str) -> str:
     return f"{token}.pdf"
 
 
-def certificate_file(session: Session, certificate: Certificate) -> Path:
-    """The stored PDF of the certificate, drawn and stored on first use. Written to a
-    temporary file in the same folder and renamed into place, so that a crash never leaves
-    half a file under the final name; two concurrent first downloads both draw it, and
-    either rename wins with the same content."""
-    folder = get_storage().area(CERTIFICATE_AREA)
-    path = folder / _certificate_name(certificate.token)
-    if path.is_file():
-        return path
-    data = draw_certificate(session, certificate)
-    try:
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as err:
-        raise storage_error(err) from err
-    return path
+def certificate_key(session: Session, certificate: Certificate) -> str:
+    """The storage key of the certificate's PDF (``certificates/<token>.pdf``), drawn and
+    stored on first use. The storage writes a key whole or not at all (a temporary file
+    renamed into place, or one object), so a crash never leaves half a file under it; two
+    concurrent first downloads both draw it, and either write wins with the same content."""
+    storage = get_storage()
+    key = f"{CERTIFICATE_AREA}/{_certificate_name(certificate.token)}"
+    if storage.has(key):
+        return key
+    storage.put(key, io.BytesIO(draw_certificate(session, certificate)))
+    return key
 
 
 def certificate_filename(session: Session, certificate: Certificate) -> str:

@@ -10,6 +10,7 @@ from app.entries.models import EntryFile
 from app.samples import mp4_header, pdf, png, wav
 from app.storage import get_storage
 from tests.factories import api_headers, make_award, make_category, make_entry, make_user
+from tests.storage_helpers import stored_names
 
 
 @pytest.fixture
@@ -32,8 +33,7 @@ def _create(client, award, headers, session, **over):
 
 
 def _files_on_disk() -> list[str]:
-    root = get_storage().root
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+    return stored_names()
 
 
 def _upload(client, entry_id, headers, data: bytes, name="bai-bao.pdf", ctype="application/pdf"):
@@ -67,7 +67,7 @@ def test_create_entry_with_bad_date_is_422(client, session, award, journalist):
         "detail": message, "errors": [{"field": "published_on", "detail": message}]}
 
 
-def test_full_journey_upload_submit_screen(client, session, award, journalist):
+def test_full_journey_upload_submit_screen(storage_backend, client, session, award, journalist):
     headers = api_headers(client, journalist)
     entry_id = _create(client, award, headers, session).json()["id"]
     data = pdf("Chi bo vung cao")
@@ -127,7 +127,7 @@ def test_submit_after_deadline_is_409(client, session, journalist):
     assert response.json() == {"detail": "Đã hết hạn nhận tác phẩm."}
 
 
-def test_wrong_magic_bytes_are_415_and_leave_nothing(client, session, award, journalist):
+def test_wrong_magic_bytes_are_415_and_leave_nothing(storage_backend, client, session, award, journalist):
     entry = make_entry(session, award, user=journalist, files=[])
     before = _files_on_disk()
     response = _upload(client, entry.id, api_headers(client, journalist),
@@ -145,7 +145,7 @@ def test_a_real_kind_the_category_refuses_is_415(client, session, award, journal
     assert response.status_code == 415
 
 
-def test_over_size_is_413_while_streaming_and_leaves_nothing(client, session, journalist):
+def test_over_size_is_413_while_streaming_and_leaves_nothing(storage_backend, client, session, journalist):
     organizer = make_user(session, role="organizer")
     award = make_award(session, organizer=organizer, categories=0)
     category = make_category(session, award, organizer=organizer, max_file_mb=1,
@@ -197,7 +197,7 @@ def test_traversal_and_control_characters_in_names_are_cleaned(client, session, 
 
 
 def test_decomposed_vietnamese_names_are_stored_nfc_and_downloaded_exactly(
-        client, session, award, journalist):
+        storage_backend, client, session, award, journalist):
     entry = make_entry(session, award, user=journalist, files=[])
     headers = api_headers(client, journalist)
     nfd = unicodedata.normalize("NFD", "Ảnh Đảng viên.png")
@@ -223,7 +223,7 @@ def test_empty_and_missing_files_are_422(client, session, award, journalist):
     assert response.status_code == 422
 
 
-def test_delete_file(client, session, award, journalist):
+def test_delete_file(storage_backend, client, session, award, journalist):
     entry = make_entry(session, award, user=journalist)
     headers = api_headers(client, journalist)
     file_id = entry.files[0].id
@@ -317,7 +317,7 @@ def test_organizer_exports_the_entry_list_as_csv(client, session, award):
 
 
 def test_the_same_file_twice_in_one_entry_is_409_and_leaves_no_second_copy(
-        client, session, award, journalist):
+        storage_backend, client, session, award, journalist):
     data = pdf("mot lan")
     entry = make_entry(session, award, user=journalist, files=[data])
     before = _files_on_disk()

@@ -141,7 +141,7 @@ def test_only_organizers_export(client, session, office, role, status):
     assert client.get(f"/api/v1/awards/{award.id}/entries.xlsx").status_code == 401
 
 
-def test_the_page_download_answers_range_requests(client, session):
+def test_the_page_download_answers_range_requests(storage_backend, client, session):
     award = make_award(session, status="open")
     from app.awards import service
     category = service.list_categories(session, award)[0]

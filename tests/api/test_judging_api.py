@@ -539,7 +539,7 @@ def test_a_judge_sees_nothing_before_the_round_starts(client, session):
 # --- Range requests ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ["journalist", "organizer", "judge"])
-def test_range_requests(client, world, role):
+def test_range_requests(storage_backend, client, world, role):
     file_id = world.entry.files[0].id
     url = f"/api/v1/files/{file_id}"
     headers = world.headers[role]

@@ -12,6 +12,7 @@ from sqlmodel import select
 from app.results import exports, verify
 from app.results.models import Certificate
 from app.storage import get_storage
+from tests.storage_helpers import stored_names
 from tests.factories import (
     api_headers,
     make_judging,
@@ -245,8 +246,8 @@ def _certificate(session, entry) -> Certificate:
     return session.exec(select(Certificate).where(Certificate.entry_id == entry.id)).one()
 
 
-def test_certificate_pdf_has_the_verify_url_and_is_served_from_its_stored_file(client,
-                                                                              session):
+def test_certificate_pdf_has_the_verify_url_and_is_served_from_its_stored_file(
+        storage_backend, client, session):
     world = _world(session)
     cert = _certificate(session, world.entries[0])
     first = client.get(f"/certificates/{cert.token}.pdf")
@@ -260,13 +261,15 @@ def test_certificate_pdf_has_the_verify_url_and_is_served_from_its_stored_file(c
                   "Mã tác phẩm: C1-001", "Tác giả: Nguyễn Văn An", "Thể loại: Thể loại 1",
                   "Cơ quan báo chí: Báo Ninh Thuận", "đã đạt Giải A", "Kiểm tra tính xác thực"):
         assert words in text
-    stored = get_storage().area("certificates") / f"{cert.token}.pdf"
-    assert stored.read_bytes() == first.content
-    assert [p.name for p in stored.parent.iterdir() if p.name.startswith(cert.token)
-            or p.name.endswith(".tmp")] == [stored.name]
+    key = f"certificates/{cert.token}.pdf"
+    storage = get_storage()
+    with storage.open_read(key) as stored:
+        assert stored.read() == first.content
+    assert [k for k in stored_names() if k.startswith(f"certificates/{cert.token}")
+            or k.endswith((".tmp", ".part"))] == [key]
     second = client.get(f"/certificates/{cert.token}.pdf")
     assert second.content == first.content
-    stored.write_bytes(b"%PDF-1.4 stored copy")
+    storage.put(key, io.BytesIO(b"%PDF-1.4 stored copy"))
     assert client.get(f"/certificates/{cert.token}.pdf").content == b"%PDF-1.4 stored copy"
 
 

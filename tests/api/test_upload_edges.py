@@ -11,13 +11,14 @@ from app.main import app
 from app.samples import pdf
 from app.storage import get_storage
 from tests.factories import api_headers, make_award, make_entry, make_user
+from tests.storage_helpers import stored_names
 
 
 def _disk() -> list[str]:
-    return sorted(p.name for p in get_storage().root.iterdir())
+    return stored_names()
 
 
-def test_client_disconnect_mid_upload_leaves_no_file_and_no_row(client, session):
+def test_client_disconnect_mid_upload_leaves_no_file_and_no_row(storage_backend, client, session):
     award = make_award(session, status="open")
     journalist = make_user(session)
     entry = make_entry(session, award, user=journalist, files=[])
@@ -84,7 +85,8 @@ def test_openapi_documents_the_contract(client):
 
 # Names as downloaded -------------------------------------------------------------------------
 
-def test_the_name_takes_the_contents_extension_everywhere_it_is_shown(client, session):
+def test_the_name_takes_the_contents_extension_everywhere_it_is_shown(storage_backend,
+                                                                     client, session):
     from urllib.parse import quote
 
     award = make_award(session, status="open")

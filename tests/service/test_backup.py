@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -52,8 +53,8 @@ def source_storage(tmp_path, monkeypatch):
 @pytest.fixture
 def target(request, tmp_path):
     """A migrated, empty database of the test's kind and an empty storage folder."""
-    url = fresh_database_url(f"backup_{request.node.name[:40].lower()}".replace("[", "_")
-                             .replace("]", "").replace("-", "_"))
+    url = fresh_database_url(re.sub(r"[^a-z0-9_]", "_", f"backup_{request.node.name[:40]}"
+                                    .lower()))
     migrate(url)
     engine = make_engine(url)
     yield engine, LocalStorage(tmp_path / "target"), url
@@ -112,6 +113,7 @@ def test_round_trip_reproduces_every_row_and_file_and_works(session, client, eng
     assert every_file(target_storage) == files
 
     # Restored into the app's own database and storage, emptied: the portal works on it.
+    session.commit()  # ends the test session's read transaction before the tables are emptied
     empty_tables(engine)
     session.expire_all()
     monkeypatch.setattr(get_settings(), "upload_dir", tmp_path / "fresh")

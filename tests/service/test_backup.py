@@ -380,3 +380,35 @@ def test_postgresql_to_sqlite_and_back(session, client, engine, source_storage, 
         assert every_file(LocalStorage(tmp_path / "p")) == files
     finally:
         postgresql.dispose()
+
+
+def test_the_tables_are_read_in_one_snapshot(session, engine, source_storage, tmp_path):
+    """A row committed by another connection while the backup reads (here: right after it
+    read the first table) is not in the archive: every table is read in one snapshot."""
+    user = make_user(session)
+    session.commit()
+    first = tables()[0].name
+    done = []
+
+    def write_meanwhile(conn, cursor, statement, *args):
+        if not done and f"\nFROM {first} ORDER BY" in statement:
+            done.append(True)
+            with engine.connect() as other, other.begin():
+                other.execute(sa.text("INSERT INTO login_throttle (scope, key, failures, "
+                                      "first_at, last_at) VALUES ('pair', 'x', 1, "
+                                      "'2026-01-01', '2026-01-01')"))
+                other.execute(sa.text('UPDATE "user" SET full_name = :n WHERE id = :i'),
+                              {"n": "Đổi trong lúc sao lưu", "i": user.id})
+
+    sa.event.listen(engine, "after_cursor_execute", write_meanwhile)
+    try:
+        summary = create_backup(tmp_path / "snapshot.tar", engine=engine)
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", write_meanwhile)
+    assert done == [True]
+    assert (summary.rows["login_throttle"], summary.rows["user"]) == (0, 1)
+    with tarfile.open(tmp_path / "snapshot.tar") as tar:
+        saved = json.loads(tar.extractfile("tables/user.jsonl").read())
+    assert saved["full_name"] == "Nguyễn Văn An"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM login_throttle")).scalar() == 1

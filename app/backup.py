@@ -47,9 +47,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
+from sqlmodel import AutoString, SQLModel
 
 import app.models  # noqa: F401  (every table in the metadata)
+from app.db import UTCDateTime
 from app.errors import N_, DomainError
 
 FORMAT = "giaibao-backup"
@@ -101,12 +102,17 @@ def _check_database_revision(conn: Connection, revision: str) -> None:
 # --- values by column type -------------------------------------------------------------
 
 
+_DECORATORS = (UTCDateTime, AutoString)
+
+
 def _codec(column: sa.Column):
     """(encode, decode) between a column's Python value and JSON, chosen by its type. An
     unknown type is refused, so that a new column type is handled deliberately."""
     kind = column.type
-    while isinstance(kind, sa.TypeDecorator):  # UTCDateTime, AutoString: by what they store
+    if isinstance(kind, _DECORATORS):  # by what they store (their values are of its kind)
         kind = kind.impl_instance
+    elif isinstance(kind, sa.TypeDecorator):  # Interval and others: not handled yet
+        raise TypeError(f"no backup codec for {column.table.name}.{column.name} ({kind!r})")
     if isinstance(kind, sa.DateTime):
         return (lambda v: v.isoformat()), datetime.fromisoformat
     if isinstance(kind, sa.Date):

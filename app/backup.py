@@ -60,6 +60,8 @@ CHUNK = 1024 * 1024
 INSERT_BATCH = 500
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 _TABLE_MEMBER = re.compile(r"tables/([a-z_][a-z0-9_]*)\.jsonl")
+# A storage key: an entry file, or a file of an area (no folders, no hidden names).
+_KEY = re.compile(r"[0-9a-f]{32}|[a-z][a-z0-9-]{0,30}/[^/\x00-\x1f.][^/\x00-\x1f]*")
 
 
 class BackupError(DomainError):
@@ -299,6 +301,7 @@ def create_backup(path: str | os.PathLike, *, engine: Engine | None = None,
         files: list[dict] = []
         try:
             with tarfile.open(partial, _write_mode(path), format=tarfile.PAX_FORMAT) as archive:
+                archive.copybufsize = CHUNK
                 for key in keys:
                     entry = _add_stored_file(archive, storage, key, workdir)
                     if entry is None:
@@ -425,6 +428,9 @@ def _check_manifest(path: Path, manifest: dict, seen: dict) -> None:
                                  "portal's; nothing was restored."), name=table["name"])
         listed[table["file"]] = (table["size"], table["sha256"], table["rows"])
     for item in manifest["files"]:
+        if not _KEY.fullmatch(item["key"]) or item["key"] != item["key"].strip():
+            raise BackupError(N_("The archive holds an unexpected member {name}; nothing was "
+                                 "restored."), name=f"files/{item['key']}")
         listed[f"files/{item['key']}"] = (item["size"], item["sha256"], None)
     for name, (size, sha, rows) in listed.items():
         if name not in seen:

@@ -234,7 +234,7 @@ def _backup(args) -> None:
           f"{summary.files} files ({summary.file_bytes} bytes), schema {summary.revision}, "
           f"from {summary.dialect}.")
     for key in summary.skipped:
-        print(f"  not in the archive (removed while the backup ran): {key}")
+        print(f"  not in the archive (no longer in the storage): {key}")
 
 
 def _restore(args) -> None:

@@ -254,6 +254,13 @@ def test_another_schema_revision_is_refused(small_archive, target):
         "upgrade), nothing was restored.")
 
 
+def test_a_manifest_naming_a_file_outside_the_storage_is_refused(small_archive, target):
+    target_engine, target_storage, _ = target
+    rewrite_manifest(small_archive, lambda m: m["files"][0].update(key="certificates/../x"))
+    assert refusal(small_archive, target_engine, target_storage) == (
+        "The archive holds an unexpected member files/certificates/../x; nothing was restored.")
+
+
 @pytest.mark.parametrize("cut", ["in a file", "in the manifest", "before the manifest"])
 def test_a_truncated_archive_is_refused(small_archive, target, cut):
     target_engine, target_storage, _ = target

@@ -300,7 +300,11 @@ def create_backup(path: str | os.PathLike, *, engine: Engine | None = None,
         skipped: list[str] = []
         files: list[dict] = []
         try:
-            with tarfile.open(partial, _write_mode(path), format=tarfile.PAX_FORMAT) as archive:
+            # Readable by its owner only: it holds password hashes and every stored file.
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            with (os.fdopen(fd, "wb") as out,
+                  tarfile.open(fileobj=out, mode=_write_mode(path),
+                               format=tarfile.PAX_FORMAT) as archive):
                 archive.copybufsize = CHUNK
                 for key in keys:
                     entry = _add_stored_file(archive, storage, key, workdir)
@@ -327,6 +331,11 @@ def create_backup(path: str | os.PathLike, *, engine: Engine | None = None,
                     spool.write(body)
                     spool.seek(0)
                     archive.addfile(info, spool)
+            fd = os.open(partial, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)  # durable before it takes its final name
+            finally:
+                os.close(fd)
             os.replace(partial, path)
         except BaseException:
             partial.unlink(missing_ok=True)

@@ -105,6 +105,8 @@ def test_round_trip_reproduces_every_row_and_file_and_works(session, client, eng
     archive = tmp_path / "backup.tar.gz"
     summary = create_backup(archive, engine=engine)
     assert (summary.rows, summary.files, summary.skipped) == (counts, len(files), [])
+    assert archive.stat().st_mode & 0o777 == 0o600  # password hashes, every stored file
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
     target_engine, target_storage, _ = target
     restored = restore_backup(archive, engine=target_engine, storage=target_storage)
@@ -419,3 +421,17 @@ def test_the_tables_are_read_in_one_snapshot(session, engine, source_storage, tm
     assert saved["full_name"] == "Nguyễn Văn An"
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM login_throttle")).scalar() == 1
+
+
+def test_a_database_at_another_revision_is_neither_backed_up_nor_restored_into(
+        small_archive, target, tmp_path):
+    target_engine, target_storage, _ = target
+    with target_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0123456789ab'"))
+    expected = ("The database is at schema revision 0123456789ab but this version of the "
+                f"portal expects {code_revision()}: run `giaibao migrate` first.")
+    with pytest.raises(BackupError) as caught:
+        create_backup(tmp_path / "old.tar", engine=target_engine, storage=target_storage)
+    assert caught.value.translated(lambda message: message) == expected
+    assert not (tmp_path / "old.tar").exists()
+    assert refusal(small_archive, target_engine, target_storage) == expected

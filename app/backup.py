@@ -530,6 +530,23 @@ def _reset_sequences(conn: Connection) -> None:
                     f"{quote(table.name)}), 0) + 1, false)"), {"s": sequence})
 
 
+def _put_files(path: Path, expected: dict, storage, written: list[str]) -> None:
+    """Stores the archive's files, checking each hash again as it is written (the archive
+    could change after it was verified); ``written`` gets every key stored."""
+    with tarfile.open(path, "r|*") as archive:
+        for info, source in _members(archive):
+            item = expected.get(info.name)
+            if item is None:
+                continue
+            hashing = _Hashing(source)
+            written.append(item["key"])
+            storage.put(item["key"], hashing)
+            if hashing.sha256.hexdigest() != item["sha256"]:
+                raise BackupError(N_("{name} in the archive does not match its SHA-256 in "
+                                     "the manifest (altered or damaged); nothing was "
+                                     "restored."), name=info.name)
+
+
 def restore_backup(path: str | os.PathLike, *, engine: Engine | None = None,
                    storage=None) -> RestoreSummary:
     """Rebuilds an empty installation (database migrated, no rows; storage without files)
@@ -558,19 +575,10 @@ def restore_backup(path: str | os.PathLike, *, engine: Engine | None = None,
                 _check_database_revision(conn, revision)
                 _lock_and_check_empty(conn)
                 _check_storage_empty(storage)
-                with tarfile.open(path, "r|*") as archive:
-                    for info, source in _members(archive):
-                        item = expected.get(info.name)
-                        if item is None:
-                            continue
-                        hashing = _Hashing(source)
-                        written.append(item["key"])
-                        storage.put(item["key"], hashing)
-                        if hashing.sha256.hexdigest() != item["sha256"]:
-                            raise BackupError(N_("{name} in the archive does not match its "
-                                                 "SHA-256 in the manifest (altered or "
-                                                 "damaged); nothing was restored."),
-                                              name=info.name)
+                try:
+                    _put_files(path, expected, storage, written)
+                except (tarfile.TarError, EOFError, zlib.error) as err:  # changed meanwhile
+                    raise _damaged(path, str(err) or type(err).__name__) from None
                 for table in tables():
                     rows[table.name] = _insert_rows(conn, table,
                                                     verified.table_files[table.name])

@@ -219,12 +219,13 @@ def _export_results(args) -> None:
 
 
 def _backup(args) -> None:
-    from app.backup import BackupError, create_backup
+    from app.backup import create_backup
+    from app.errors import DomainError
     from app.i18n import gettext
 
     try:
         summary = create_backup(args.path)
-    except BackupError as err:
+    except DomainError as err:  # refused, or the storage cannot be read
         print(err.translated(gettext), file=sys.stderr)
         sys.exit(2)
     except OSError as err:
@@ -238,15 +239,21 @@ def _backup(args) -> None:
 
 
 def _restore(args) -> None:
-    from app.backup import BackupError, restore_backup
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.backup import restore_backup
+    from app.errors import DomainError
     from app.i18n import gettext
 
     migrate()  # the schema, if the database has none yet
     try:
         summary = restore_backup(args.path)
-    except BackupError as err:
+    except DomainError as err:  # refused, or the storage cannot be written (undone)
         print(err.translated(gettext), file=sys.stderr)
         sys.exit(2)
+    except SQLAlchemyError as err:  # the database refused a row: everything was undone
+        print(f"The database refused the restore; nothing was restored: {err}", file=sys.stderr)
+        sys.exit(1)
     print(f"Restored {args.path} (schema {summary.revision}, made on {summary.dialect}): "
           f"{summary.files} files ({summary.file_bytes} bytes), "
           f"{sum(summary.rows.values())} rows:")

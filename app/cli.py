@@ -1,5 +1,5 @@
 """The ``giaibao`` command: serve, worker, migrate, create-user, demo, export-results,
-verify-ranking."""
+verify-ranking, backup, restore."""
 
 import argparse
 import logging
@@ -219,6 +219,50 @@ def _export_results(args) -> None:
     print(f"{output} ({len(export.content)} bytes)")
 
 
+def _backup(args) -> None:
+    from app.backup import create_backup
+    from app.errors import DomainError
+    from app.i18n import gettext
+
+    try:
+        summary = create_backup(args.path)
+    except DomainError as err:  # refused, or the storage cannot be read
+        print(err.translated(gettext), file=sys.stderr)
+        sys.exit(2)
+    except OSError as err:
+        print(f"{args.path}: {err.strerror or err}", file=sys.stderr)
+        sys.exit(2)
+    print(f"{summary.path}: {sum(summary.rows.values())} rows in {len(summary.rows)} tables, "
+          f"{summary.files} files ({summary.file_bytes} bytes), schema {summary.revision}, "
+          f"from {summary.dialect}.")
+    for key in summary.skipped:
+        print(f"  not in the archive (no longer in the storage): {key}")
+
+
+def _restore(args) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.backup import restore_backup
+    from app.errors import DomainError
+    from app.i18n import gettext
+
+    migrate()  # the schema, if the database has none yet
+    try:
+        summary = restore_backup(args.path)
+    except DomainError as err:  # refused, or the storage cannot be written (undone)
+        print(err.translated(gettext), file=sys.stderr)
+        sys.exit(2)
+    except SQLAlchemyError as err:  # the database refused a row: everything was undone
+        print(f"The database refused the restore; nothing was restored: {err}", file=sys.stderr)
+        sys.exit(1)
+    print(f"Restored {args.path} (schema {summary.revision}, made on {summary.dialect}): "
+          f"{summary.files} files ({summary.file_bytes} bytes), "
+          f"{sum(summary.rows.values())} rows:")
+    for name, count in summary.rows.items():
+        if count:
+            print(f"  {name:<16} {count}")
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -270,6 +314,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="recompute the rankings of a scores.csv and compare them")
     vr.add_argument("file", metavar="scores.csv")
     vr.set_defaults(func=_verify_ranking)
+
+    bk = sub.add_parser("backup", help="write the database and the stored files to one archive")
+    bk.add_argument("path", metavar="PATH", help="a new .tar (or .tar.gz) file")
+    bk.set_defaults(func=_backup)
+
+    rs = sub.add_parser("restore", help="rebuild an empty installation from a backup archive")
+    rs.add_argument("path", metavar="PATH")
+    rs.set_defaults(func=_restore)
 
     args = parser.parse_args(argv)
     if args.func is _verify_ranking:  # reads a file only: no settings, no database

@@ -435,6 +435,10 @@ class LocalStorage:
         except OSError as err:
             raise storage_error(err) from err
 
+    def delete_key(self, key: str) -> None:
+        """Removes the file of a key, if there is one (a restore undoing what it wrote)."""
+        self._key_path(key).unlink(missing_ok=True)
+
     def sweep(self, referenced: set[str], *, older_than_seconds: int = 600,
               abandoned_after_seconds: float | None = None) -> list[str]:
         """Removes what crashes left behind among the entry files (regular files directly in

@@ -270,6 +270,13 @@ class S3Storage:
         except (BotoCoreError, ClientError) as err:
             log.error("could not delete %s from the object storage: %s", name, err)
 
+    def delete_key(self, key: str) -> None:
+        """Removes the object of a key, if there is one (a restore undoing what it wrote)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+        except (BotoCoreError, ClientError) as err:
+            log.error("could not delete %s from the object storage: %s", key, err)
+
     def keys(self) -> list[str]:
         return sorted(key for key, _ in self._objects())
 

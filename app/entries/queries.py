@@ -106,7 +106,8 @@ def cursor_values(entry: Entry, sort: str) -> tuple:
     return tuple(getattr(entry, name) for name in CURSOR_KEYS[sort])
 
 
-def _after(sort: str, values: tuple, *, nullable_code: bool, nulls_last: bool):
+def _after(sort: str, values: tuple, *, nullable_code: bool, nulls_last: bool,
+           one_category: bool = False):
     """The rows that come strictly after ``values`` in ``sort``'s order. One row
     comparison ``(key, id) > (…)`` that an index range serves; the code sort of a list that
     may hold drafts (whose code is NULL, sorted last on PostgreSQL and first on SQLite)
@@ -115,6 +116,8 @@ def _after(sort: str, values: tuple, *, nullable_code: bool, nulls_last: bool):
     if sort == "newest":
         return tuple_(*columns) < tuple_(*values)
     if sort != "code" or (values[1] is not None and not nullable_code):
+        if sort == "code" and one_category:  # the category is fixed: (code, id) alone
+            return tuple_(*columns[1:]) > tuple_(*values[1:])
         return tuple_(*columns) > tuple_(*values)
     category, code, entry_id = values
     same = Entry.category_id == category
@@ -150,7 +153,8 @@ def award_entries_page(
     if after is not None:
         query = query.where(_after(
             sort, after, nullable_code=include_drafts or status == EntryStatus.draft,
-            nulls_last=session.get_bind().dialect.name == "postgresql"))
+            nulls_last=session.get_bind().dialect.name == "postgresql",
+            one_category=bool(category_id)))
     rows = list(session.exec(
         with_children(query).order_by(*order).offset(offset).limit(limit + 1)).all())
     entries = rows[:limit]

@@ -223,8 +223,12 @@ def last_cursor(client: httpx.Client, url: str, headers: dict, limit: int) -> tu
             last = (cursor, offset)
         cursor = response.headers.get("X-Next-Cursor")
         if cursor is None:
-            return last
+            return last  # (None, 0) when the list has one page
         offset += limit
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
 
 
 def main() -> None:
@@ -266,7 +270,8 @@ def run(work: Path, database_url: str) -> None:
             points = [
                 ("/healthz vs /hello", "/healthz", {}, "/hello", None),
                 ("API page 1", f"{api}?limit=50", token, f"{bare_list}?limit=50", None),
-                ("API last page, cursor", f"{api}?limit=50&cursor={cursor}", token,
+                ("API last page, cursor", f"{api}?limit=50"
+                 + (f"&cursor={quote(cursor)}" if cursor else ""), token,
                  f"{bare_list}?limit=50&offset={last_offset}", "API page 1"),
                 ("API last page, offset", f"{api}?limit=50&offset={last_offset}", token,
                  f"{bare_list}?limit=50&offset={last_offset}", "API page 1"),
@@ -276,8 +281,8 @@ def run(work: Path, database_url: str) -> None:
                 ("API search q", f"{api}?limit=50&q={search}", token,
                  f"{bare_list}?limit=50&q={search}", None),
                 ("HTML page 1", page, cookie, f"{bare_list}?limit=100", None),
-                ("HTML last page, cursor", f"{page}?offset={page_offset}&cursor="
-                 f"{quote(page_cursor)}", cookie,
+                ("HTML last page, cursor", f"{page}?offset={page_offset}"
+                 + (f"&cursor={quote(page_cursor)}" if page_cursor else ""), cookie,
                  f"{bare_list}?limit=100&offset={page_offset}", "HTML page 1"),
             ]
             for _label, path, headers, _bare, _ in points:  # each answers, and answers 200
@@ -305,17 +310,18 @@ def run(work: Path, database_url: str) -> None:
           f"{'bare req/s':>10} {'p50 ms':>8}  {'ratio':>6}  {'last/first p50':>14}  errors")
     for label, _path, _headers, _bare, first in points:
         mine, theirs = results[label]
-        depth = f"{mine['p50'] / results[first][0]['p50']:14.2f}" if first else f"{'':>14}"
+        depth = f"{_ratio(mine['p50'], results[first][0]['p50']):14.2f}" if first \
+            else f"{'':>14}"
         print(f"  {label:<24}: {mine['rps']:10.1f} {mine['p50']:8.1f} {mine['p99']:8.1f}  "
               f"{theirs['rps']:10.1f} {theirs['p50']:8.1f}  "
-              f"{mine['rps'] / theirs['rps']:6.2f}  {depth}  "
+              f"{_ratio(mine['rps'], theirs['rps']):6.2f}  {depth}  "
               f"{mine['errors'] + theirs['errors']}")
     print(f"  {'targets':<24}: ratio >= 0.5, last page <= 1.3 x page 1")
     print(f"  {'API page 1, 1 worker':<24}: {one_two[1]['rps']:10.1f} req/s  "
           f"p50 {one_two[1]['p50']:.1f} ms")
     print(f"  {'API page 1, 2 workers':<24}: {one_two[2]['rps']:10.1f} req/s  "
           f"p50 {one_two[2]['p50']:.1f} ms")
-    print(f"  {'ratio 2 workers / 1':<24}: {one_two[2]['rps'] / one_two[1]['rps']:10.2f}  "
+    print(f"  {'ratio 2 workers / 1':<24}: {_ratio(one_two[2]['rps'], one_two[1]['rps']):10.2f}  "
           "(target >= 1.7)")
 
 

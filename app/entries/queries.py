@@ -217,17 +217,17 @@ def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[Dup
     hashes = {f.sha256 for e in mine for f in e.files}
     if not hashes:
         return {}
-    rows = session.exec(
-        select(EntryFile.sha256, EntryFile.id, Entry.id, Entry.award_id, Entry.code,
-               Entry.title)
-        .join(Entry, Entry.id == EntryFile.entry_id)
-        .where(col(EntryFile.sha256).in_(sorted(hashes)),
-               col(Entry.award_id).in_({e.award_id for e in mine}),
-               col(Entry.status).in_(sorted(candidates)))
-    ).all()
+    files = session.exec(select(EntryFile.sha256, EntryFile.id, EntryFile.entry_id)
+                         .where(col(EntryFile.sha256).in_(sorted(hashes)))).all()
+    holders_of = {row[2] for row in files}
+    others = {row[0]: row[1:] for row in session.exec(
+        select(Entry.id, Entry.award_id, Entry.status, Entry.code, Entry.title)
+        .where(col(Entry.id).in_(sorted(holders_of)))).all()}
     holders: dict[str, list[tuple]] = defaultdict(list)
-    for sha, file_id, entry_id, award_id, code, title in rows:
-        holders[sha].append((entry_id, file_id, award_id, code, title))
+    for sha, file_id, entry_id in files:
+        award_id, status, code, title = others.get(entry_id, (None, None, None, None))
+        if status in candidates:
+            holders[sha].append((entry_id, file_id, award_id, code, title))
     found: dict[int, list[DuplicatePublic]] = defaultdict(list)
     for entry in sorted(mine, key=lambda e: e.id):
         for file in sorted(entry.files, key=lambda f: f.id):

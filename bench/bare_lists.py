@@ -56,13 +56,16 @@ def entries(award_id: int, response: Response, session: Session = Depends(get_se
         select(func.count()).select_from(Entry).where(*conditions)).one())
     hashes = {f.sha256 for e in rows if e.status in CANDIDATES for f in e.files}
     holders = defaultdict(list)
-    if hashes:
-        for sha, entry_id, code in session.exec(
-                select(EntryFile.sha256, Entry.id, Entry.code)
-                .join(Entry, Entry.id == EntryFile.entry_id)
-                .where(col(EntryFile.sha256).in_(hashes), Entry.award_id == award_id,
-                       col(Entry.status).in_(CANDIDATES))).all():
-            holders[sha].append((entry_id, code))
+    if hashes:  # by the hash index, then by primary key (as the app does)
+        files = session.exec(select(EntryFile.sha256, EntryFile.entry_id)
+                             .where(col(EntryFile.sha256).in_(hashes))).all()
+        others = {i: (a, s, c) for i, a, s, c in session.exec(
+            select(Entry.id, Entry.award_id, Entry.status, Entry.code)
+            .where(col(Entry.id).in_({f[1] for f in files}))).all()}
+        for sha, entry_id in files:
+            award, state, code = others[entry_id]
+            if award == award_id and state in CANDIDATES:
+                holders[sha].append((entry_id, code))
     out = []
     for e in rows:
         duplicates = [{"file_id": f.id, "sha256": f.sha256, "other_entry_id": other,

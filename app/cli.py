@@ -23,6 +23,21 @@ def migrate(database_url: str | None = None) -> None:
     if database_url:
         config.attributes["database_url"] = database_url
     command.upgrade(config, "head")
+    analyze_database(database_url)
+
+
+def analyze_database(database_url: str | None = None) -> None:
+    """ANALYZE on PostgreSQL (app.db.analyze): after migrating and after any bulk load."""
+    from app.db import analyze, get_engine, make_engine
+
+    if database_url:
+        engine = make_engine(database_url)
+        try:
+            analyze(engine)
+        finally:
+            engine.dispose()
+    else:
+        analyze(get_engine())
 
 
 def sweep_uploads() -> list[str]:
@@ -168,6 +183,8 @@ def _demo(args) -> None:
     from app.demo import ACCOUNTS, DEMO_PASSWORD
 
     created = load_demo(only_if_empty=args.if_empty)
+    if created:
+        analyze_database()
     if created is None:
         print("The database already holds data; the demo was not loaded again.")
         print("Demo accounts, if this database holds the demo (password for all: "

@@ -132,6 +132,20 @@ def get_read_engine() -> Engine:
     return get_engine().execution_options(read_only=True)
 
 
+def analyze(engine: Engine | None = None) -> bool:
+    """Refreshes PostgreSQL's planner statistics (``ANALYZE``): after a migration or a bulk
+    load, so that no query plan hinges on statistics taken before the rows arrived.
+    Returns whether it ran (SQLite: nothing to do, its plans follow the indexes)."""
+    from sqlalchemy import text
+
+    engine = engine or get_engine()
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+    return True
+
+
 def request_scope(session: Session) -> Iterator[Session]:
     """The request's unit of work: commit if the handler returned, roll back if it raised.
 

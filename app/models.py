@@ -10,7 +10,7 @@ from app.accounts.models import (  # noqa: F401
 )
 from app.audit.models import AuditEntry  # noqa: F401
 from app.awards.models import Award, Category  # noqa: F401
-from app.entries.models import Entry, EntryAuthor, EntryFile  # noqa: F401
+from app.entries.models import Entry, EntryAuthor, EntryCount, EntryFile  # noqa: F401
 from app.mail.models import Mail, MailAttempt  # noqa: F401
 from app.judging.models import (  # noqa: F401
     Assignment,

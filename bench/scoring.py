@@ -100,6 +100,9 @@ def _entries(session, award, categories: list, submitters: list, n: int, now) ->
         {"entry_id": entry_id, "position": 0, "user_id": submitter_id,
          "full_name": by_id[submitter_id].full_name, "pen_name": None,
          "email": by_id[submitter_id].email} for entry_id, submitter_id in ids])
+    from app.entries import counts
+
+    counts.recount(session, [award.id])  # the rows came around the ORM: count them
 
 
 def seed(database_url: str, *, slug: str, entries: int, judges: int, categories: int,

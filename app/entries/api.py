@@ -1,7 +1,8 @@
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -99,20 +100,44 @@ def my_entries(user: ApiJournalist, session: SessionDep, page: PageParams, respo
     return views.for_authors(session, entries, user)
 
 
+ListCursor = Annotated[str | None, Query(
+    max_length=2048, description="Opaque token of the next page, given by the previous page "
+    "(``X-Next-Cursor``, or the ``Link`` header's ``rel=\"next\"``): the page starts after "
+    "the previous page's last row, so a deep page costs what the first does. ``offset`` "
+    "then counts from there. A forged or garbled cursor is refused (422).")]
+
+
 @router.get("/awards/{award_id}/entries", response_model=list[EntryOrganizerView],
-            responses=paged(404))
+            responses=paged(404) | {200: {"headers": {
+                **paged()[200]["headers"],
+                "X-Next-Cursor": {"description": "The ``cursor`` of the next page (absent on "
+                                                 "the last page)",
+                                  "schema": {"type": "string"}},
+                "Link": {"description": "``<…>; rel=\"next\"``: the next page's address, by "
+                                        "cursor (absent on the last page)",
+                         "schema": {"type": "string"}}}}})
 def award_entries(
     award_id: Id, organizer: ApiOrganizer, session: SessionDep, page: PageParams,
-    response: Response, status: str | None = None, category_id: OptionalId = None,
-    q: str | None = None, sort: str = "code",
+    request: Request, status: str | None = None, category_id: OptionalId = None,
+    q: str | None = None, sort: str = "code", cursor: ListCursor = None,
 ):
+    """The award's entries, one page at a time, with ``X-Total-Count`` (every matching
+    entry). Pages follow one another by ``offset`` or, cheaper for deep pages, by
+    ``cursor`` (``X-Next-Cursor``, ``Link: <…>; rel="next"``)."""
     award = awards.get_award(session, award_id, viewer=organizer)
-    entries, total = queries.list_award_entries(
+    found = queries.award_entries_page(
         session, award, status=status, category_id=category_id, q=q, sort=sort,
-        include_drafts=status == "draft", limit=page.limit, offset=page.offset)
-    duplicates = queries.duplicates_for(session, entries)
-    with_total(response, total)
-    return [views.for_organizer(e, duplicates.get(e.id, [])) for e in entries]
+        include_drafts=status == "draft", limit=page.limit, offset=page.offset,
+        after=queries.read_cursor(cursor, sort))
+    duplicates = queries.duplicates_for(session, found.entries)
+    headers = {"X-Total-Count": str(found.total)}
+    following = queries.next_cursor(found, sort)
+    if following is not None:
+        url = request.url.remove_query_params("offset").include_query_params(cursor=following)
+        headers["X-Next-Cursor"] = following
+        headers["Link"] = f'<{url}>; rel="next"'
+    return Response(views.organizer_list_json(found.entries, duplicates),
+                    media_type="application/json", headers=headers)
 
 
 @router.get("/awards/{award_id}/entries.csv", response_class=Response,

@@ -2,7 +2,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel, Text
 
 from app import bounds
@@ -19,8 +19,30 @@ class EntryFields(bounds.NFCInput):
     series_parts: int | None = None
 
 
+# The organizer's list sorts (queries.SORTS) by these keys; each has an index per filter
+# (award[, status][, category], key, id), so that any page of any list reads its rows in
+# order from an index instead of sorting the award. The code sort starts with the category.
+LIST_SORT_KEYS = {"author": "author_sort", "title": "title_sort", "newest": "created_at"}
+
+
+def _list_indexes() -> tuple[Index, ...]:
+    indexes = [Index("ix_entry_list_code", "award_id", "category_id", "code", "id"),
+               Index("ix_entry_list_status_code", "award_id", "status", "category_id", "code",
+                     "id")]
+    for sort, key in LIST_SORT_KEYS.items():
+        indexes += [
+            Index(f"ix_entry_list_{sort}", "award_id", key, "id"),
+            Index(f"ix_entry_list_status_{sort}", "award_id", "status", key, "id"),
+            Index(f"ix_entry_list_category_{sort}", "award_id", "category_id", key, "id"),
+            Index(f"ix_entry_list_status_category_{sort}", "award_id", "status", "category_id",
+                  key, "id"),
+        ]
+    return tuple(indexes)
+
+
 class Entry(EntryFields, table=True):
-    __table_args__ = (UniqueConstraint("award_id", "code", name="uq_entry_award_code"),)
+    __table_args__ = (UniqueConstraint("award_id", "code", name="uq_entry_award_code"),
+                      *_list_indexes())
 
     id: int | None = Field(default=None, primary_key=True)
     award_id: int = Field(foreign_key="award.id", index=True, ondelete="CASCADE")
@@ -72,6 +94,18 @@ class EntryFile(SQLModel, table=True):
     kind: str = Field(max_length=10)
     content_type: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EntryCount(SQLModel, table=True):
+    """How many entries an award has per (category, status): the lists' totals and the
+    overview's counts, without counting the award's rows on each request. Kept by
+    app.entries.counts in the same transaction as every change of an entry."""
+    __tablename__ = "entry_count"
+
+    award_id: int = Field(foreign_key="award.id", primary_key=True, ondelete="CASCADE")
+    category_id: int = Field(foreign_key="category.id", primary_key=True, ondelete="CASCADE")
+    status: str = Field(max_length=20, primary_key=True)
+    n: int = 0
 
 
 class CoAuthorIn(bounds.NFCInput):
@@ -196,3 +230,6 @@ class EntryJudgeView(BaseModel):
     blind: bool
     authors: list[JudgeAuthor] | None
     files: list[JudgeFile]
+
+# The per-(award, category, status) counts follow every change of an entry (a flush listener).
+from app.entries import counts as _counts  # noqa: E402, F401

@@ -499,17 +499,21 @@ def _list_filters(status: str | None, category_id: str | None, q: str | None,
 def award_entries(award_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
                   status: str | None = None, category_id: str | None = None,
                   q: str | None = None, sort: str = "code", offset: Offset = 0,
-                  screened: str | None = None):
-    """``screened``: the id of the entry just screened, when no other one is waiting."""
+                  cursor: str | None = None, screened: str | None = None):
+    """``screened``: the id of the entry screened just before, when no other one is waiting.
+    "Next" follows a cursor (the page starts after the previous page's last row, at the
+    cost of the first page); ``offset`` then only says which page this is."""
     award = awards.get_award(session, award_id, viewer=organizer)
     filters = _list_filters(status, category_id, q, sort)
-    entries, total = entry_queries.list_award_entries(
+    after = entry_queries.read_cursor(cursor, filters["sort"]) if cursor else None
+    found = entry_queries.award_entries_page(
         session, award, **filters, include_drafts=filters["status"] == "draft", limit=100,
-        offset=offset)
+        offset=0 if after is not None else offset, after=after)
     categories = awards.list_categories(session, award)
     return render(request, "entries/admin_list.html", {
-        "award": award, "entries": entries, "total": total, "offset": offset,
-        "duplicates": entry_queries.duplicates_for(session, entries),
+        "award": award, "entries": found.entries, "total": found.total, "offset": offset,
+        "next_cursor": entry_queries.next_cursor(found, filters["sort"]),
+        "duplicates": entry_queries.duplicates_for(session, found.entries),
         "categories": {c.id: c for c in categories},
         "filters": {name: value or "" for name, value in filters.items()},
         "ENTRY_STATUS": STATUS_LABELS,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, union
+from sqlalchemy import Select, and_, or_, tuple_, union
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 from app.accounts.models import User
@@ -18,7 +18,16 @@ from app.entries.models import (
     EntryAuthor,
     EntryFile,
 )
-from app.entries.rules import DUPLICATE_CANDIDATES, NOT_COUNTED, EntryStatus, limit_reached
+from app.entries import counts
+from app.entries.rules import (
+    CURSOR_KEYS,
+    DUPLICATE_CANDIDATES,
+    NOT_COUNTED,
+    EntryStatus,
+    decode_cursor,
+    encode_cursor,
+    limit_reached,
+)
 from app.entries.access import may_view
 from app.errors import N_, Invalid, NotFound
 from app.text import fold, nfc
@@ -82,34 +91,95 @@ def _sort_order(sort: str) -> tuple:
     return SORTS[sort]
 
 
-def list_award_entries(
+@dataclass
+class EntryPage:
+    """One page of the organizer's list: its entries, the number matching the filters,
+    and the sort-key values of its last row when another page follows (the next cursor)."""
+
+    entries: list[Entry]
+    total: int
+    next_after: tuple | None
+
+
+def cursor_values(entry: Entry, sort: str) -> tuple:
+    """The row's sort keys, as a cursor carries them (rules.CURSOR_KEYS)."""
+    return tuple(getattr(entry, name) for name in CURSOR_KEYS[sort])
+
+
+def _after(sort: str, values: tuple, *, nullable_code: bool, nulls_last: bool,
+           one_category: bool = False):
+    """The rows that come strictly after ``values`` in ``sort``'s order. One row
+    comparison ``(key, id) > (…)`` that an index range serves; the code sort of a list that
+    may hold drafts (whose code is NULL, sorted last on PostgreSQL and first on SQLite)
+    spells it out."""
+    columns = [getattr(Entry, name) for name in CURSOR_KEYS[sort]]
+    if sort == "newest":
+        return tuple_(*columns) < tuple_(*values)
+    if sort != "code" or (values[1] is not None and not nullable_code):
+        if sort == "code" and one_category:  # the category is fixed: (code, id) alone
+            return tuple_(*columns[1:]) > tuple_(*values[1:])
+        return tuple_(*columns) > tuple_(*values)
+    category, code, entry_id = values
+    same = Entry.category_id == category
+    if code is None:
+        later = and_(col(Entry.code).is_(None), Entry.id > entry_id)
+        if not nulls_last:
+            later = or_(col(Entry.code).is_not(None), later)
+    else:
+        later = or_(Entry.code > code, and_(Entry.code == code, Entry.id > entry_id))
+        if nulls_last:
+            later = or_(later, col(Entry.code).is_(None))
+    return or_(Entry.category_id > category, and_(same, later))
+
+
+def award_entries_page(
     session: Session, award: Award, *, status: str | None = None,
     category_id: int | None = None, q: str | None = None, sort: str = "code",
     include_drafts: bool = False, limit: int = 50, offset: int = 0,
-) -> tuple[list[Entry], int]:
+    after: tuple | None = None,
+) -> EntryPage:
     """The organizer's list: filters by status and category, searches title, authors and
-    code with or without diacritics, sorts names in Vietnamese order."""
+    code with or without diacritics, sorts names in Vietnamese order.
+
+    Every sort and filter reads an index in order (Entry's list indexes), so a page costs
+    the same at any size; ``after`` (a cursor's values) starts the page after that row, so
+    the last page costs what the first does (``offset`` still works, the index skipping
+    the rows before it). The total comes from the counts (app.entries.counts), except for
+    a text search, which counts its matches."""
     conditions = _award_entry_conditions(award, status=status, category_id=category_id, q=q,
                                          include_drafts=include_drafts)
     order = _sort_order(sort)
-    entries = session.exec(
-        with_children(select(Entry).where(*conditions)).order_by(*order)
-        .offset(offset).limit(limit)
-    ).all()
-    total = session.exec(select(func.count()).select_from(Entry).where(*conditions)).one()
-    return list(entries), total
+    query = select(Entry).where(*conditions)
+    if after is not None:
+        query = query.where(_after(
+            sort, after, nullable_code=include_drafts or status == EntryStatus.draft,
+            nulls_last=session.get_bind().dialect.name == "postgresql",
+            one_category=bool(category_id)))
+    rows = list(session.exec(
+        with_children(query).order_by(*order).offset(offset).limit(limit + 1)).all())
+    entries = rows[:limit]
+    next_after = cursor_values(entries[-1], sort) if len(rows) > limit else None
+    if q and q.strip():
+        total = session.exec(select(func.count()).select_from(Entry).where(*conditions)).one()
+    else:
+        total = counts.total(session, award.id, status=status, category_id=category_id,
+                             include_drafts=include_drafts)
+    return EntryPage(entries, total, next_after)
+
+
+def list_award_entries(session: Session, award: Award, **options) -> tuple[list[Entry], int]:
+    """``award_entries_page`` as (entries, total)."""
+    page = award_entries_page(session, award, **options)
+    return page.entries, page.total
 
 
 def status_counts(session: Session, award: Award) -> dict[int, dict[str, int]]:
-    """{category_id: {status: number of entries}} for the organizer's overview (one query)."""
-    rows = session.exec(
-        select(Entry.category_id, Entry.status, func.count())
-        .where(Entry.award_id == award.id).group_by(Entry.category_id, Entry.status)
-    ).all()
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for category_id, status, n in rows:
-        counts[category_id][status] = n
-    return counts
+    """{category_id: {status: number of entries}} for the organizer's overview, from the
+    counts (one small query)."""
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for category_id, status, n in counts.cells(session, award.id):
+        result[category_id][status] = n
+    return result
 
 
 def screening_queue(session: Session, award_id: int, *,
@@ -137,33 +207,36 @@ def duplicates_for(session: Session, entries: list[Entry]) -> dict[int, list[Dup
     """Files whose SHA-256 also appears in another entry of the same award, both entries
     submitted or accepted (rules.DUPLICATE_CANDIDATES: drafts, withdrawn and rejected
     entries are no competition, on either side), one query. The list page, the export and
-    the screening page all flag duplicates through this one function."""
-    if not entries:
+    the screening page all flag duplicates through this one function.
+
+    The entries' own files are already loaded (``with_children``): the one query looks
+    their hashes up in the hash index (``sha256 IN (…)``), whatever the planner's statistics
+    say, and the pairs are matched here."""
+    candidates = {str(s) for s in DUPLICATE_CANDIDATES}
+    mine = [e for e in entries if e.status in candidates]
+    hashes = {f.sha256 for e in mine for f in e.files}
+    if not hashes:
         return {}
-    ids = [e.id for e in entries]
-    mine = EntryFile.__table__.alias("mine")
-    other_file = EntryFile.__table__.alias("other_file")
-    mine_entry = Entry.__table__.alias("mine_entry")
-    other_entry = Entry.__table__.alias("other_entry")
-    rows = session.exec(
-        select(mine.c.entry_id, mine.c.id, mine.c.sha256, other_entry.c.id, other_entry.c.code,
-               other_entry.c.title)
-        .select_from(mine)
-        .join(mine_entry, (mine_entry.c.id == mine.c.entry_id)
-              & mine_entry.c.status.in_([str(s) for s in DUPLICATE_CANDIDATES]))
-        .join(other_file, (other_file.c.sha256 == mine.c.sha256)
-              & (other_file.c.entry_id != mine.c.entry_id))
-        .join(other_entry, (other_entry.c.id == other_file.c.entry_id)
-              & (other_entry.c.award_id == mine_entry.c.award_id)
-              & other_entry.c.status.in_([str(s) for s in DUPLICATE_CANDIDATES]))
-        .where(mine.c.entry_id.in_(ids))
-        .order_by(mine.c.entry_id, mine.c.id, other_entry.c.id)
-    ).all()
+    files = session.exec(select(EntryFile.sha256, EntryFile.id, EntryFile.entry_id)
+                         .where(col(EntryFile.sha256).in_(sorted(hashes)))).all()
+    holders_of = {row[2] for row in files}
+    others = {row[0]: row[1:] for row in session.exec(
+        select(Entry.id, Entry.award_id, Entry.status, Entry.code, Entry.title)
+        .where(col(Entry.id).in_(sorted(holders_of)))).all()}
+    holders: dict[str, list[tuple]] = defaultdict(list)
+    for sha, file_id, entry_id in files:
+        award_id, status, code, title = others.get(entry_id, (None, None, None, None))
+        if status in candidates:
+            holders[sha].append((entry_id, file_id, award_id, code, title))
     found: dict[int, list[DuplicatePublic]] = defaultdict(list)
-    for entry_id, file_id, sha, other_id, other_code, other_title in rows:
-        found[entry_id].append(DuplicatePublic(file_id=file_id, sha256=sha,
-                                               other_entry_id=other_id, other_code=other_code,
-                                               other_title=other_title))
+    for entry in sorted(mine, key=lambda e: e.id):
+        for file in sorted(entry.files, key=lambda f: f.id):
+            for other_id, _other_file, award_id, code, title in sorted(
+                    holders.get(file.sha256, ()), key=lambda h: (h[0], h[1])):
+                if other_id != entry.id and award_id == entry.award_id:
+                    found[entry.id].append(DuplicatePublic(
+                        file_id=file.id, sha256=file.sha256, other_entry_id=other_id,
+                        other_code=code, other_title=title))
     return found
 
 
@@ -317,3 +390,25 @@ def limit_for(session: Session, award: Award, user: User) -> dict:
     """What the pages show of the per-author limit before a form is filled: the count the
     limit check makes, the most allowed, and whether another entry is possible."""
     return _limit(entries_counted(session, award, user), award)
+
+
+def _cursor_key() -> bytes:
+    from app.config import get_settings
+
+    return get_settings().secret_key.encode()
+
+
+def next_cursor(page: EntryPage, sort: str) -> str | None:
+    """The opaque token of the page after ``page`` (None on the last page)."""
+    if page.next_after is None:
+        return None
+    return encode_cursor(sort, page.next_after, key=_cursor_key())
+
+
+def read_cursor(token: str | None, sort: str) -> tuple | None:
+    """A cursor's values (None without one); Invalid (422) when garbled, forged or made for
+    another sort order."""
+    if token is None:
+        return None
+    _sort_order(sort)
+    return decode_cursor(token, sort, key=_cursor_key())

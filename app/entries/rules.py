@@ -249,3 +249,78 @@ def check_new_file(existing_hashes: list[str], sha256: str) -> None:
 
 def entry_code(category_code: str, number: int) -> str:
     return f"{category_code}-{number:03d}"
+
+
+# --- Keyset pagination of the organizer's list ---------------------------------------------
+
+# The sort keys a cursor carries, per sort (queries.SORTS orders by them, then by id).
+CURSOR_KEYS = {"code": ("category_id", "code", "id"), "author": ("author_sort", "id"),
+               "title": ("title_sort", "id"), "newest": ("created_at", "id")}
+_CURSOR_TYPES = {"category_id": int, "id": int, "code": (str, type(None)), "author_sort": str,
+                 "title_sort": str, "created_at": str}
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _cursor_mac(payload: bytes, key: bytes) -> bytes:
+    import hashlib
+    import hmac
+
+    return hmac.new(key, b"entry-list-cursor:" + payload, hashlib.sha256).digest()[:16]
+
+
+def encode_cursor(sort: str, values: tuple, *, key: bytes) -> str:
+    """An opaque, signed token naming the last row of a page: the next page starts after it.
+    ``values`` are the row's CURSOR_KEYS of ``sort`` (a datetime as ISO text)."""
+    import json
+
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    payload = json.dumps([sort, plain], separators=(",", ":"), ensure_ascii=False).encode()
+    return f"{_b64(payload)}.{_b64(_cursor_mac(payload, key))}"
+
+
+def decode_cursor(token: str, sort: str, *, key: bytes) -> tuple:
+    """The sort-key values a cursor carries (a datetime back as an aware datetime).
+    Refused (Invalid, field ``cursor``) when it is garbled, forged (its signature does not
+    match), or made for another sort order."""
+    import hmac
+    import json
+
+    garbled = Invalid(N_("This cursor is not valid: use the address given by the previous "
+                         "page (Link or X-Next-Cursor)."), field="cursor")
+    if not isinstance(token, str) or len(token) > 4096 or token.count(".") != 1:
+        raise garbled
+    body, mac = token.split(".")
+    try:
+        payload, signature = _unb64(body), _unb64(mac)
+    except ValueError:
+        raise garbled from None
+    if not hmac.compare_digest(signature, _cursor_mac(payload, key)):
+        raise garbled
+    try:
+        made_for, values = json.loads(payload)
+    except ValueError:
+        raise garbled from None
+    if made_for != sort:
+        raise Invalid(N_("This cursor belongs to another sort order."), field="cursor")
+    names = CURSOR_KEYS.get(sort)
+    if names is None or not isinstance(values, list) or len(values) != len(names) or not all(
+            isinstance(v, _CURSOR_TYPES[n]) and not isinstance(v, bool)
+            for n, v in zip(names, values, strict=True)):
+        raise garbled
+    if sort == "newest":
+        try:
+            values[0] = datetime.fromisoformat(values[0])
+        except ValueError:
+            raise garbled from None
+    return tuple(values)

@@ -272,6 +272,7 @@ def _restore(args) -> None:
     except SQLAlchemyError as err:  # the database refused a row: everything was undone
         print(f"The database refused the restore; nothing was restored: {err}", file=sys.stderr)
         sys.exit(1)
+    analyze_database()  # statistics of the restored rows, not of the empty tables
     print(f"Restored {args.path} (schema {summary.revision}, made on {summary.dialect}): "
           f"{summary.files} files ({summary.file_bytes} bytes), "
           f"{sum(summary.rows.values())} rows:")

@@ -84,7 +84,10 @@ def _users(session, password_hash: str, role: str, prefix: str, n: int, now) -> 
         name = person_name(i + (0 if role == "journalist" else 1000))
         email = f"{prefix}{i + 1}@quocgia.vn"
         rows.append({"email": email, "password_hash": password_hash, "role": role,
-                     "full_name": name, "organization": OUTLETS[i % len(OUTLETS)],
+                     "full_name": name,
+                     # A judge working at an outlet would be in conflict with its entries.
+                     "organization": OUTLETS[i % len(OUTLETS)] if role == "journalist"
+                     else "Hội Nhà báo Việt Nam",
                      "email_verified_at": now, "created_at": now, "language": "vi",
                      "search_text": fold(f"{name} {email}")})
     for batch in _batches(rows):
@@ -286,8 +289,10 @@ def seed_national(database_url: str, *, entries: int = 3000, judges: int = 100,
                           rng, statuses=["accepted"])
         for target in ("closed", "judging"):
             awards.change_status(session, past, target, actor=organizer, now=now)
-        past_round = _scored_round(session, past, past_categories, panel[:len(CATEGORIES) * 3],
-                                   organizer, listed, now, rng, name="Vòng chấm", per_entry=3)
+        seated = panel[:len(CATEGORIES) * 3]
+        past_round = _scored_round(session, past, past_categories, seated, organizer, listed,
+                                   now, rng, name="Vòng chấm",
+                                   per_entry=max(1, min(3, len(seated) // len(CATEGORIES))))
         results.allocate(session, past, AllocateIn(round_id=past_round.id), actor=organizer,
                          now=now)
         awards.change_status(session, past, "published", actor=organizer, now=now)
@@ -305,11 +310,13 @@ def seed_national(database_url: str, *, entries: int = 3000, judges: int = 100,
         for target in ("closed", "judging"):
             awards.change_status(session, award, target, actor=organizer, now=now)
         first = _scored_round(session, award, categories, panel, organizer, accepted, now,
-                              rng, name="Vòng sơ khảo", per_entry=3)
+                              rng, name="Vòng sơ khảo",
+                              per_entry=max(1, min(3, judges // len(CATEGORIES))))
         results.shortlist(session, first, ShortlistIn(top_n=shortlist_n), actor=organizer,
                           now=now)
         second = judging.create_round(session, award, RoundCreate(
-            name="Vòng chung khảo", judges_per_entry=5, blind=False, aggregation="mean",
+            name="Vòng chung khảo", judges_per_entry=max(1, min(5, judges // len(CATEGORIES))),
+            blind=False, aggregation="mean",
             source_round_id=first.id,
             criteria=[CriterionIn(name=c, description=d, max_points=p)
                       for c, p, d in RUBRIC]), actor=organizer, now=now)

@@ -339,6 +339,15 @@ def organizer(p: Person, email: str, world: dict) -> None:
     p.api_sign_in(email)
     p.ready()
     while True:
+        p.page("/admin/rounds/{round_id}/ranking", f"/admin/rounds/{national['round1']}/ranking")
+        p.page("/api/v1/rounds/{round_id}/ranking",
+               f"/api/v1/rounds/{national['round1']}/ranking?limit=50", headers=p.bearer)
+        p.page("/admin/rounds/{round_id}/calibration",
+               f"/admin/rounds/{national['round1']}/calibration")
+        p.page("/admin/rounds/{round_id}/progress",
+               f"/admin/rounds/{national['round2']}/progress")
+        p.page("/api/v1/rounds/{round_id}/progress",
+               f"/api/v1/rounds/{national['round2']}/progress", headers=p.bearer)
         p.page("/admin/awards/{award_id}/entries", f"/admin/awards/{national['id']}/entries")
         html = p.page("/admin/awards/{award_id}/entries",
                       f"/admin/awards/{upcoming['id']}/entries?status=submitted").text
@@ -357,15 +366,6 @@ def organizer(p: Person, email: str, world: dict) -> None:
                f"/api/v1/awards/{national['id']}/entries.csv", headers=p.bearer)
         p.page("/admin/awards/{award_id}/entries.xlsx",
                f"/admin/awards/{national['id']}/entries.xlsx")
-        p.page("/admin/rounds/{round_id}/ranking", f"/admin/rounds/{national['round1']}/ranking")
-        p.page("/api/v1/rounds/{round_id}/ranking",
-               f"/api/v1/rounds/{national['round1']}/ranking?limit=50", headers=p.bearer)
-        p.page("/admin/rounds/{round_id}/calibration",
-               f"/admin/rounds/{national['round1']}/calibration")
-        p.page("/admin/rounds/{round_id}/progress",
-               f"/admin/rounds/{national['round2']}/progress")
-        p.page("/api/v1/rounds/{round_id}/progress",
-               f"/api/v1/rounds/{national['round2']}/progress", headers=p.bearer)
 
 
 def public(p: Person, _email: str, world: dict) -> None:

@@ -24,6 +24,9 @@ TINY = {
                    "BENCH_CATEGORIES": "2", "BENCH_CLIENTS": "4", "BENCH_ASSIGN_ENTRIES": "200",
                    "BENCH_ASSIGN_JUDGES": "6", "BENCH_ASSIGN_CATEGORIES": "2"},
     "ranking.py": {"BENCH_SIZES": "200,2000", "BENCH_CATEGORIES": "2", "BENCH_REPEAT": "2"},
+    "national.py": {"BENCH_SECONDS": "4", "BENCH_ENTRIES": "48", "BENCH_JUDGES": "24",
+                    "BENCH_JOURNALISTS": "12", "BENCH_USERS": "10", "BENCH_THINK": "0.2",
+                    "BENCH_RAMP": "1", "BENCH_WORKERS": "1"},
 }
 TIMEOUT = 240
 
@@ -154,3 +157,21 @@ def test_ranking_benchmark_times_both_sizes_with_the_same_statements(runs):
     assert re.search(r"^  ratio 2000 / 200 +: +\d+\.\d\d  \(first calls; entries x10; "
                      r"target <= 12 for x10\)$", out, re.M)
     assert re.search(r"^  ratio to /healthz +: +\d+\.\d \(200\), \d+\.\d \(2000\)$", out, re.M)
+
+
+def test_national_benchmark_times_every_role_without_errors(runs):
+    out = runs("national.py")
+    kind = "PostgreSQL" if TEST_DATABASE_URL.startswith("postgresql") else "SQLite"
+    assert re.match(rf"national scale on {kind}, 1 server process\(es\): 48 entries in 12 "
+                    r"categories, 24 judges, 12 journalists \(seeded in \d+\.\d s\); 10 people "
+                    r"for 4 s, think time 0.2 s on average\n", out)
+    assert re.search(r"^  round 2: \d+ shortlisted entries, \d+ assignments$", out, re.M)
+    # One of each role at least (10 people: 4 journalists, 3 judges, 1 organizer, 2 public).
+    for page in ("GET /", "GET /awards/{slug}/results", "GET /me/entries",
+                 "POST /awards/{slug}/entries/new", "GET /judge/rounds/{round_id}",
+                 "GET /admin/rounds/{round_id}/ranking", "POST /login (ramp-up)"):
+        assert re.search(rf"^  {re.escape(page)} +\d+ +0 +\d+\.\d +\d+\.\d +\d+\.\d$",
+                         out, re.M), page
+    assert re.search(r"^  total: \d+ requests \(\d+\.\d req/s\), 0 errors$", out, re.M)
+    assert re.search(r"^  load generator CPU: \d+\.\d s in \d+\.\d s \(\d+% of one core\)$",
+                     out, re.M)

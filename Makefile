@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/ranking.py
 	$(BIN)/python bench/lists.py
+	$(BIN)/python bench/national.py
 
 # Each benchmark once at a tiny size, checked for its summary (also part of `make test`).
 bench-smoke: install

@@ -120,6 +120,15 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def full_names(session: Session, user_ids) -> dict[int, str]:
+    """The full names of several accounts in one statement (absent ids left out)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    return dict(session.exec(select(User.id, User.full_name)
+                             .where(col(User.id).in_(ids))).all())
+
+
 def open_assignment_count(session: Session, user: User) -> int:
     """Entries the user still has to score: assignments in rounds not closed yet, without a
     declared conflict and without a final score (a deactivated judge's stay, and show as

@@ -18,7 +18,16 @@ from app.accounts import service as accounts
 from app.accounts.models import User
 from app.awards import service as awards
 from app.awards.rules import AwardStatus
-from app.deps import FormDep, Id, Now, OptionalId, PageOrganizer, SessionDep, page_csrf
+from app.deps import (
+    FormDep,
+    Id,
+    Now,
+    Offset,
+    OptionalId,
+    PageOrganizer,
+    SessionDep,
+    page_csrf,
+)
 from app.errors import N_, DomainError, Invalid
 from app.i18n import format_number, gettext
 from app.judging import queries as judging
@@ -84,21 +93,27 @@ def _later_rounds(session, round_: Round) -> list[Round]:
                              .order_by(Round.id)).all())
 
 
+# The all-categories view shows each category's top; one category's view is paged.
+TOP_PER_CATEGORY = 20
+RANKING_PAGE = 100
+
+
 def _ranking_page(request, session, round_: Round, award, *, category_id: int | None = None,
-                  status_code: int = 200, **extra):
-    rows = queries.ranking_rows(session, round_)
-    by_category: dict[int, list] = defaultdict(list)
-    for row in rows:
-        by_category[row.category_id].append(row)
-    categories = _round_categories(session, award, by_category)
+                  offset: int = 0, status_code: int = 200, **extra):
+    size = TOP_PER_CATEGORY if category_id is None else RANKING_PAGE
+    offset = 0 if category_id is None else max(0, offset)
+    sections = queries.ranking_sections(session, round_, category_id=category_id,
+                                        offset=offset, limit=size)
+    categories = _round_categories(session, award, sections.totals)
     shown = [c for c in categories if category_id is None or c.id == category_id]
     context = {
         "award": award, "round": round_, "categories": categories, "shown": shown,
-        "rows": by_category, "category_id": category_id,
+        "rows": sections.rows, "totals": sections.totals, "category_id": category_id,
+        "offset": offset, "page_size": size,
         "closed": round_.status == RoundStatus.closed,
-        "shortlisted": sum(1 for r in rows if r.shortlisted),
+        "shortlisted": sections.shortlisted,
         "later": _later_rounds(session, round_),
-        "far_any": any(j.far for r in rows for j in r.judges),
+        "far_any": sections.far_any,
         "criteria": [c.name for c in judging.criteria_of(session, round_.id)],
         "AGGREGATION": AGGREGATION_LABELS, "ROUND_STATUS": ROUND_STATUS_LABELS,
         "params": request.query_params, "shortlist_form": {"mode": "top"},
@@ -109,9 +124,10 @@ def _ranking_page(request, session, round_: Round, award, *, category_id: int | 
 
 @router.get("/admin/rounds/{round_id}/ranking")
 def ranking_page(round_id: Id, request: Request, session: SessionDep, organizer: PageOrganizer,
-                 category_id: OptionalId = None):
+                 category_id: OptionalId = None, offset: Offset = 0):
     round_, award = _round_and_award(session, round_id, organizer)
-    return _ranking_page(request, session, round_, award, category_id=category_id)
+    return _ranking_page(request, session, round_, award, category_id=category_id,
+                         offset=offset)
 
 
 def _shortlist_in(form: dict) -> ShortlistIn:
@@ -198,11 +214,10 @@ def offset_bars(judges) -> tuple[list[Bar], float, float, float]:
 def calibration_page(round_id: Id, request: Request, session: SessionDep,
                      organizer: PageOrganizer):
     round_, award = _round_and_award(session, round_id, organizer)
-    data = queries.round_scores(session, round_)
-    result = rules.calibration(data.scores)
-    by_pseudonym = {name: judge_id for judge_id, name in data.judge_names.items()}
-    names = {name: accounts.get_user(session, judge_id).full_name
-             for name, judge_id in by_pseudonym.items()}
+    result, judge_names = queries.calibration(session, round_)
+    by_pseudonym = {name: judge_id for judge_id, name in judge_names.items()}
+    full = accounts.full_names(session, by_pseudonym.values())
+    names = {name: full[judge_id] for name, judge_id in by_pseudonym.items()}
     bars, zero, span, height = offset_bars(result.judges)
     return render(request, "console/results/calibration.html", {
         "award": award, "round": round_, "calibration": result, "names": names,

@@ -75,10 +75,34 @@ _CLOSED_KEEP = 8
 _closed_lock = threading.Lock()
 
 
+_CLOSED_CALIBRATIONS: OrderedDict[tuple, tuple] = OrderedDict()
+
+
 def forget_closed_rankings() -> None:
     """Empties the kept rankings (tests empty their tables between cases: ids come back)."""
     with _closed_lock:
         _CLOSED_RANKINGS.clear()
+        _CLOSED_CALIBRATIONS.clear()
+
+
+def calibration(session: Session, round_: Round) -> tuple[rules.Calibration, dict[int, str]]:
+    """The judges' calibration of a round and its pseudonyms (judge id -> name); a closed
+    round's is computed once per process, as its ranking is."""
+    key = _closed_key(session, round_)
+    if key is not None:
+        with _closed_lock:
+            cached = _CLOSED_CALIBRATIONS.get(key)
+            if cached is not None:
+                _CLOSED_CALIBRATIONS.move_to_end(key)
+                return cached
+    data = round_scores(session, round_)
+    result = (rules.calibration(data.scores), data.judge_names)
+    if key is not None:
+        with _closed_lock:
+            _CLOSED_CALIBRATIONS[key] = result
+            while len(_CLOSED_CALIBRATIONS) > _CLOSED_KEEP:
+                _CLOSED_CALIBRATIONS.popitem(last=False)
+    return result
 
 
 def _closed_key(session: Session, round_: Round) -> tuple | None:
@@ -151,6 +175,32 @@ def ranking_page(session: Session, round_: Round, *, category_id: int | None = N
     whole either way; only the page's rows are built)."""
     ordered, listed = _ordered_ranking(session, round_, category_id)
     return len(ordered), [_ranking_row(r, listed) for r in ordered[offset:offset + limit]]
+
+
+@dataclass(frozen=True)
+class RankingSections:
+    """The console's ranking page: each category's rows in a window (category id -> its
+    number of rows and the window's rows), with what the page says of the whole round."""
+    totals: dict[int, int]
+    rows: dict[int, list[RankingRow]]
+    shortlisted: int
+    far_any: bool
+
+
+def ranking_sections(session: Session, round_: Round, *, category_id: int | None = None,
+                     offset: int = 0, limit: int = 50) -> RankingSections:
+    """Only the rows shown are built: a national round's 3,000 rows at once made a 2 MB page
+    that took most of a second to render."""
+    by_category = ranking(session, round_)
+    listed = shortlisted_ids(session, round_.id)
+    ranked = {r.entry_id for rows in by_category.values() for r in rows}
+    return RankingSections(
+        totals={cid: len(rows) for cid, rows in by_category.items()},
+        rows={cid: [_ranking_row(r, listed) for r in rows[offset:offset + limit]]
+              for cid, rows in by_category.items()
+              if category_id is None or cid == category_id},
+        shortlisted=len(listed & ranked),
+        far_any=any(j.far for rows in by_category.values() for r in rows for j in r.judges))
 
 
 def category_order(session: Session, award_id: int) -> dict[int, tuple[int, int]]:

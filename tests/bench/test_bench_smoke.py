@@ -1,5 +1,5 @@
 """Each benchmark runs to the end at a tiny size (figures printed, none judged), so that a
-broken benchmark cannot pass unseen. The six run at once, each in a subprocess; on
+broken benchmark cannot pass unseen. They run at once (bench/lists.py after them, on its own: it drives wrk), each in a subprocess; on
 PostgreSQL the five that use a database do so in a schema of their own, dropped at the end.
 """
 
@@ -24,13 +24,16 @@ TINY = {
                    "BENCH_CATEGORIES": "2", "BENCH_CLIENTS": "4", "BENCH_ASSIGN_ENTRIES": "200",
                    "BENCH_ASSIGN_JUDGES": "6", "BENCH_ASSIGN_CATEGORIES": "2"},
     "ranking.py": {"BENCH_SIZES": "200,2000", "BENCH_CATEGORIES": "2", "BENCH_REPEAT": "2"},
+    "national.py": {"BENCH_SECONDS": "4", "BENCH_ENTRIES": "48", "BENCH_JUDGES": "24",
+                    "BENCH_JOURNALISTS": "12", "BENCH_USERS": "10", "BENCH_THINK": "0.2",
+                    "BENCH_RAMP": "1", "BENCH_WORKERS": "1"},
 }
 TIMEOUT = 240
 
 
 @pytest.fixture(scope="module")
 def runs():
-    """Starts the six benchmarks together; each test waits for its own."""
+    """Starts the benchmarks together; each test waits for its own."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GIAIBAO_", "BENCH_"))}
     if TEST_DATABASE_URL.startswith("postgresql"):
         base["GIAIBAO_DATABASE_URL"] = TEST_DATABASE_URL
@@ -182,3 +185,21 @@ def test_lists_benchmark_measures_every_point_beside_the_bare_app():
         assert re.search(rf"^  API page 1, {workers} *: +\d+\.\d req/s  p50 \d+\.\d ms$", out,
                          re.M), workers
     assert re.search(r"^  ratio 2 workers / 1 +: +\d+\.\d\d  \(target >= 1\.7\)$", out, re.M)
+
+def test_national_benchmark_times_every_role_without_errors(runs):
+    out = runs("national.py")
+    kind = "PostgreSQL" if TEST_DATABASE_URL.startswith("postgresql") else "SQLite"
+    assert re.match(rf"national scale on {kind}, 1 server process\(es\): 48 entries in 12 "
+                    r"categories, 24 judges, 12 journalists \(seeded in \d+\.\d s\); 10 people "
+                    r"for 4 s, think time 0.2 s on average\n", out)
+    assert re.search(r"^  round 2: \d+ shortlisted entries, \d+ assignments$", out, re.M)
+    # The first page of each role's journey (10 people: 4 journalists, 3 judges, 1
+    # organizer, 2 of the public), after the sign-ins of the ramp-up; how far each goes in
+    # 4 s depends on the machine's load.
+    for page in ("GET /", "GET /me/entries", "GET /judge", "GET /admin/rounds/{round_id}/ranking",
+                 "POST /login (ramp-up)", "POST /api/v1/auth/token (ramp-up)"):
+        assert re.search(rf"^  {re.escape(page)} +\d+ +0 +\d+\.\d +\d+\.\d +\d+\.\d$",
+                         out, re.M), page
+    assert re.search(r"^  total: \d+ requests \(\d+\.\d req/s\), 0 errors$", out, re.M)
+    assert re.search(r"^  load generator CPU: \d+\.\d s in \d+\.\d s \(\d+% of one core\)$",
+                     out, re.M)

@@ -286,7 +286,8 @@ def export_batches(open_session: Callable[[], Session], award: Award, query: Sel
     session of its own, closed before the batch is handed on: no connection nor
     transaction stays open while a slow client downloads. An entry changed meanwhile shows
     as it is when its batch is read, and is left out if it no longer matches the filters.
-    Five statements per batch: entries, authors, files, submitters, duplicate files.
+    Six statements per batch: entries, authors, files, submitters, then the duplicates'
+    files by hash and their entries (none when no file of the batch is duplicate-eligible).
     """
     with open_session() as session:
         ids = session.exec(query.with_only_columns(Entry.id).limit(MAX_EXPORT)).all()
@@ -310,14 +311,17 @@ def export_batches(open_session: Callable[[], Session], award: Award, query: Sel
                     .where(col(EntryAuthor.entry_id).in_(found))
                     .order_by(EntryAuthor.entry_id, EntryAuthor.position)):
                 authors[entry_id].append((full_name, pen_name))
-            files = dict(session.execute(
-                select(EntryFile.entry_id, func.count()).where(col(EntryFile.entry_id).in_(found))
-                .group_by(EntryFile.entry_id)).all())
+            files: dict[int, list[_HeldFile]] = defaultdict(list)
+            for entry_id, file_id, sha256 in session.execute(
+                    select(EntryFile.entry_id, EntryFile.id, EntryFile.sha256)
+                    .where(col(EntryFile.entry_id).in_(found))):
+                files[entry_id].append(_HeldFile(file_id, sha256))
             submitters = {row[0]: row for row in session.execute(
                 select(User.id, User.email, User.phone, User.organization)
                 .where(col(User.id).in_({e[9] for e in entries})))}
-            duplicates = duplicates_for(session, [_Id(i) for i in found])
-        by_id = {e[0]: _export_row(e, categories, authors[e[0]], files.get(e[0], 0),
+            duplicates = duplicates_for(session, [
+                _Held(e[0], award.id, e[4], files[e[0]]) for e in entries])
+        by_id = {e[0]: _export_row(e, categories, authors[e[0]], len(files[e[0]]),
                                    submitters[e[9]], duplicates.get(e[0], []), zone=zone,
                                    words=words)
                  for e in entries}
@@ -325,9 +329,18 @@ def export_batches(open_session: Callable[[], Session], award: Award, query: Sel
 
 
 @dataclass(frozen=True)
-class _Id:
-    """What duplicates_for reads of an entry."""
+class _HeldFile:
     id: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What duplicates_for reads of an entry (the export reads plain columns, no ORM rows)."""
+    id: int
+    award_id: int
+    status: str
+    files: list[_HeldFile]
 
 
 def authors_line(entry: Entry, pen_name_word: str) -> str:

@@ -6,6 +6,7 @@ import os
 import pytest
 from sqlmodel import func, select
 
+from app.config import get_settings
 from app.entries.models import EntryFile
 from app.main import app
 from app.samples import pdf
@@ -54,9 +55,13 @@ def test_client_disconnect_mid_upload_leaves_no_file_and_no_row(storage_backend,
     assert session.exec(select(func.count()).select_from(EntryFile)).one() == 0
 
 
-def test_sweep_removes_what_a_killed_server_left_and_keeps_rows_files(client, session):
+def test_sweep_removes_what_a_killed_server_left_and_keeps_rows_files(client, session, tmp_path,
+                                                                     monkeypatch):
     from app.entries import files as entry_files
 
+    # A folder of its own: the run's folder holds other tests' files, which the sweep would
+    # rightly remove once they are ten minutes old.
+    monkeypatch.setattr(get_settings(), "upload_dir", tmp_path / "uploads")
     award = make_award(session, status="open")
     entry = make_entry(session, award)
     kept = entry.files[0].stored_name

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from app.accounts import service as accounts
 from app.accounts.models import User
+from app.awards.models import Category
 from app.awards import service as awards
 from app.awards.rules import AwardStatus
 from app.deps import (
@@ -28,7 +29,7 @@ from app.deps import (
     SessionDep,
     page_csrf,
 )
-from app.errors import N_, DomainError, Invalid
+from app.errors import N_, DomainError, Invalid, NotFound
 from app.i18n import format_number, gettext
 from app.judging import queries as judging
 from app.judging.models import Round
@@ -102,8 +103,17 @@ def _ranking_page(request, session, round_: Round, award, *, category_id: int | 
                   offset: int = 0, status_code: int = 200, **extra):
     size = TOP_PER_CATEGORY if category_id is None else RANKING_PAGE
     offset = 0 if category_id is None else max(0, offset)
+    if category_id is not None:
+        category = session.get(Category, category_id)
+        if category is None or category.award_id != award.id:
+            raise NotFound(N_("No such category."))
     sections = queries.ranking_sections(session, round_, category_id=category_id,
                                         offset=offset, limit=size)
+    total = sections.totals.get(category_id, 0) if category_id is not None else 0
+    if offset and offset >= total:  # past the end (an old address): its last page
+        offset = max(0, (total - 1) // size * size)
+        sections = queries.ranking_sections(session, round_, category_id=category_id,
+                                            offset=offset, limit=size)
     categories = _round_categories(session, award, sections.totals)
     shown = [c for c in categories if category_id is None or c.id == category_id]
     context = {

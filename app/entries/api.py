@@ -125,17 +125,19 @@ def award_entries(
     entry). Pages follow one another by ``offset`` or, cheaper for deep pages, by
     ``cursor`` (``X-Next-Cursor``, ``Link: <…>; rel="next"``)."""
     award = awards.get_award(session, award_id, viewer=organizer)
+    scope = queries.list_scope(award, status=status, category_id=category_id, q=q)
     found = queries.award_entries_page(
         session, award, status=status, category_id=category_id, q=q, sort=sort,
         include_drafts=status == "draft", limit=page.limit, offset=page.offset,
-        after=queries.read_cursor(cursor, sort))
+        after=queries.read_cursor(cursor, sort, scope=scope))
     duplicates = queries.duplicates_for(session, found.entries)
     headers = {"X-Total-Count": str(found.total)}
-    following = queries.next_cursor(found, sort)
+    following = queries.next_cursor(found, sort, scope=scope)
     if following is not None:
+        # A reference relative to this server (RFC 8288 allows it): never the Host header.
         url = request.url.remove_query_params("offset").include_query_params(cursor=following)
         headers["X-Next-Cursor"] = following
-        headers["Link"] = f'<{url}>; rel="next"'
+        headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
     return Response(views.organizer_list_json(found.entries, duplicates),
                     media_type="application/json", headers=headers)
 

@@ -505,14 +505,29 @@ def award_entries(award_id: Id, request: Request, session: SessionDep, organizer
     cost of the first page); ``offset`` then only says which page this is."""
     award = awards.get_award(session, award_id, viewer=organizer)
     filters = _list_filters(status, category_id, q, sort)
-    after = entry_queries.read_cursor(cursor, filters["sort"]) if cursor else None
+    scope = entry_queries.list_scope(award, status=filters["status"],
+                                     category_id=filters["category_id"], q=filters["q"])
+    stale_link = False
+    try:
+        after = entry_queries.read_cursor(cursor, filters["sort"], scope=scope) \
+            if cursor else None
+    except Invalid:
+        # An old or damaged bookmark: the same list from its first page, and a word on why.
+        after, offset, stale_link = None, 0, True
     found = entry_queries.award_entries_page(
         session, award, **filters, include_drafts=filters["status"] == "draft", limit=100,
         offset=0 if after is not None else offset, after=after)
+    if after is not None and not found.entries and found.total:
+        # A cursor past the list's end (rows removed since): the first page instead.
+        found = entry_queries.award_entries_page(
+            session, award, **filters, include_drafts=filters["status"] == "draft", limit=100,
+            offset=0, after=None)
+        offset, stale_link = 0, True
     categories = awards.list_categories(session, award)
     return render(request, "entries/admin_list.html", {
         "award": award, "entries": found.entries, "total": found.total, "offset": offset,
-        "next_cursor": entry_queries.next_cursor(found, filters["sort"]),
+        "next_cursor": entry_queries.next_cursor(found, filters["sort"], scope=scope),
+        "stale_link": stale_link,
         "duplicates": entry_queries.duplicates_for(session, found.entries),
         "categories": {c.id: c for c in categories},
         "filters": {name: value or "" for name, value in filters.items()},

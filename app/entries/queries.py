@@ -440,17 +440,25 @@ def _cursor_key() -> bytes:
     return get_settings().secret_key.encode()
 
 
-def next_cursor(page: EntryPage, sort: str) -> str | None:
+def list_scope(award: Award, *, status: str | None, category_id: int | None,
+               q: str | None) -> str:
+    """What names one list of the organizer's: the award and its filters (the search as
+    it is matched, folded). A cursor is valid only in the list it was made in."""
+    words = " ".join(fold(nfc(q)).split()) if q else ""
+    return f"{award.id}|{status or ''}|{category_id or ''}|{words}"
+
+
+def next_cursor(page: EntryPage, sort: str, *, scope: str) -> str | None:
     """The opaque token of the page after ``page`` (None on the last page)."""
     if page.next_after is None:
         return None
-    return encode_cursor(sort, page.next_after, key=_cursor_key())
+    return encode_cursor(sort, page.next_after, key=_cursor_key(), scope=scope)
 
 
-def read_cursor(token: str | None, sort: str) -> tuple | None:
+def read_cursor(token: str | None, sort: str, *, scope: str) -> tuple | None:
     """A cursor's values (None without one); Invalid (422) when garbled, forged or made for
-    another sort order."""
+    another sort order or another list (``list_scope``)."""
     if token is None:
         return None
     _sort_order(sort)
-    return decode_cursor(token, sort, key=_cursor_key())
+    return decode_cursor(token, sort, key=_cursor_key(), scope=scope)

@@ -279,20 +279,26 @@ def _cursor_mac(payload: bytes, key: bytes) -> bytes:
     return hmac.new(key, b"entry-list-cursor:" + payload, hashlib.sha256).digest()[:16]
 
 
-def encode_cursor(sort: str, values: tuple, *, key: bytes) -> str:
+# Ids and category ids a cursor may carry: what a 64-bit integer column holds.
+_CURSOR_INT_MAX = 2**63 - 1
+
+
+def encode_cursor(sort: str, values: tuple, *, key: bytes, scope: str = "") -> str:
     """An opaque, signed token naming the last row of a page: the next page starts after it.
-    ``values`` are the row's CURSOR_KEYS of ``sort`` (a datetime as ISO text)."""
+    ``values`` are the row's CURSOR_KEYS of ``sort`` (a datetime as ISO text); ``scope``
+    names the list it belongs to (award and filters), so that it is refused on another."""
     import json
 
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    payload = json.dumps([sort, plain], separators=(",", ":"), ensure_ascii=False).encode()
+    payload = json.dumps([sort, plain, scope], separators=(",", ":"),
+                         ensure_ascii=False).encode()
     return f"{_b64(payload)}.{_b64(_cursor_mac(payload, key))}"
 
 
-def decode_cursor(token: str, sort: str, *, key: bytes) -> tuple:
+def decode_cursor(token: str, sort: str, *, key: bytes, scope: str = "") -> tuple:
     """The sort-key values a cursor carries (a datetime back as an aware datetime).
     Refused (Invalid, field ``cursor``) when it is garbled, forged (its signature does not
-    match), or made for another sort order."""
+    match), made for another sort order, or for another list (``scope``: award, filters)."""
     import hmac
     import json
 
@@ -308,15 +314,19 @@ def decode_cursor(token: str, sort: str, *, key: bytes) -> tuple:
     if not hmac.compare_digest(signature, _cursor_mac(payload, key)):
         raise garbled
     try:
-        made_for, values = json.loads(payload)
-    except ValueError:
+        made_for, values, made_in = json.loads(payload)
+    except (ValueError, TypeError):
         raise garbled from None
     if made_for != sort:
         raise Invalid(N_("This cursor belongs to another sort order."), field="cursor")
+    if made_in != scope:
+        raise Invalid(N_("This cursor belongs to another list (another award or other "
+                         "filters): start again from the list's first page."), field="cursor")
     names = CURSOR_KEYS.get(sort)
     if names is None or not isinstance(values, list) or len(values) != len(names) or not all(
             isinstance(v, _CURSOR_TYPES[n]) and not isinstance(v, bool)
-            for n, v in zip(names, values, strict=True)):
+            for n, v in zip(names, values, strict=True)) or any(
+            isinstance(v, int) and not 0 <= v <= _CURSOR_INT_MAX for v in values):
         raise garbled
     if sort == "newest":
         try:

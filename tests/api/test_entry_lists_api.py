@@ -113,7 +113,7 @@ def test_the_link_header_names_the_next_page_by_cursor(client, session, world):
                           headers=headers)
     cursor = response.headers["X-Next-Cursor"]
     assert response.headers["Link"] == (
-        f'<http://testserver/api/v1/awards/{award.id}/entries?sort=title&limit=4'
+        f'</api/v1/awards/{award.id}/entries?sort=title&limit=4'
         f'&cursor={cursor}>; rel="next"')
     following = client.get(response.headers["Link"][1:-len('>; rel="next"')], headers=headers)
     offset = client.get(f"/api/v1/awards/{award.id}/entries?sort=title&limit=4&offset=8",
@@ -151,6 +151,68 @@ def test_a_forged_cursor_or_one_of_another_sort_is_422(client, session, world):
     vietnamese = client.get(url, params={"sort": "title", "cursor": cursor},
                             headers={**headers, "Accept-Language": "vi"})
     assert vietnamese.json() == {"detail": "Con trỏ trang này thuộc một cách sắp xếp khác."}
+
+
+def test_a_cursor_of_another_award_or_other_filters_is_422(client, session, world):
+    headers = {**api_headers(client, world["organizer"]), "Accept-Language": "en"}
+    award, first = world["award"], world["categories"][0]
+    url = f"/api/v1/awards/{award.id}/entries"
+    cursor = client.get(url, params={"limit": 2, "category_id": first.id},
+                        headers=headers).headers["X-Next-Cursor"]
+    other = make_award(session, organizer=world["organizer"], status="open")
+    session.commit()
+    another_list = ("This cursor belongs to another list (another award or other filters): "
+                    "start again from the list's first page.")
+    for where, params in [
+            (f"/api/v1/awards/{other.id}/entries", {"category_id": first.id}),
+            (url, {}),
+            (url, {"category_id": world["categories"][1].id}),
+            (url, {"category_id": first.id, "status": "accepted"}),
+            (url, {"category_id": first.id, "q": "tac gia"})]:
+        response = client.get(where, params={**params, "cursor": cursor}, headers=headers)
+        assert (response.status_code, response.json()) == (422, {"detail": another_list}), params
+    same = client.get(url, params={"category_id": first.id, "cursor": cursor}, headers=headers)
+    assert same.status_code == 200
+    # The search is matched folded: the same words with diacritics are the same list.
+    searched = client.get(url, params={"q": "tác giả", "limit": 1}, headers=headers)
+    following = client.get(url, params={"q": " tac  gia ", "limit": 1,
+                                        "cursor": searched.headers["X-Next-Cursor"]},
+                           headers=headers)
+    assert following.status_code == 200
+
+
+@pytest.mark.parametrize("values", [["code", [10**30, "BI-001", 1]], ["code", [-1, "x", 1]],
+                                    ["title", ["a", 2**63]]])
+def test_a_signed_cursor_with_numbers_out_of_range_is_422(client, session, world, values):
+    from app.config import get_settings
+    from app.entries.rules import encode_cursor
+
+    headers = {**api_headers(client, world["organizer"]), "Accept-Language": "en"}
+    award = world["award"]
+    sort, keys = values
+    cursor = encode_cursor(sort, tuple(keys), key=get_settings().secret_key.encode(),
+                           scope=f"{award.id}|||")
+    response = client.get(f"/api/v1/awards/{award.id}/entries",
+                          params={"sort": sort, "cursor": cursor}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("This cursor is not valid")
+
+
+def test_the_page_answers_an_old_or_damaged_address_with_the_lists_first_page(
+        client, session, world):
+    from tests.factories import page_login
+
+    page_login(client, world["organizer"])
+    award = world["award"]
+    for cursor in ("garbage", "e30.AAAA"):
+        page = client.get(f"/admin/awards/{award.id}/entries",
+                          params={"cursor": cursor, "offset": 100, "status": "submitted"},
+                          headers={"Accept-Language": "vi"})
+        assert page.status_code == 200
+        assert "Địa chỉ trang đó đã cũ hoặc bị hỏng: đây là trang đầu của cùng danh sách." \
+            in page.text
+        assert "Tác phẩm dự giải (6)" in page.text
+        assert page.text.count('class="code"') >= 1
 
 
 def test_the_list_is_the_json_of_the_response_model(client, session, world):

@@ -76,3 +76,22 @@ def test_closed_calibration_is_computed_once(client, session, queries):
         again = client.get(url).text
     assert again == first
     assert not any("FROM score" in s for s in queries.statements)
+
+
+def test_ranking_of_a_category_outside_the_award_is_404_and_past_its_end_its_last_page(
+        client, session):
+    from app.awards import service as awards
+    from tests.factories import make_award
+
+    world = _ranked_round(session, 25)
+    elsewhere = awards.list_categories(session, make_award(session, organizer=world.organizer))
+    session.commit()
+    page_login(client, world.organizer)
+    page = f"/admin/rounds/{world.round.id}/ranking"
+    for category_id in (elsewhere[0].id, 999999):
+        response = client.get(f"{page}?category_id={category_id}")
+        assert response.status_code == 404
+        assert "Không tìm thấy thể loại." in response.text
+    html = client.get(f"{page}?category_id={world.category.id}&offset=100").text
+    assert _ranks(html) == list(range(1, 26))
+    assert "Đang hiện hạng" not in html

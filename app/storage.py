@@ -222,7 +222,48 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-class UploadWriter:
+class Intake:
+    """What every backend's writer does with the bytes as they arrive, in one place: the
+    size limit, the sniffing of the first bytes (``accept(sniffed)`` decides), the SHA-256.
+    ``take(data)`` before storing them; ``checked_kind()`` at the end (a file shorter than
+    the sniffing window is judged then)."""
+
+    def __init__(self, *, max_bytes: int, accept):
+        self._hash = hashlib.sha256()
+        self._head = b""
+        self._sniffed: Sniffed | None = None
+        self._checked = False
+        self._accept = accept
+        self.max_bytes = max_bytes
+        self.size = 0
+
+    def take(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            raise SizeExceeded()
+        if not self._checked:
+            self._head += data[: SNIFF_BYTES - len(self._head)]
+            if len(self._head) >= SNIFF_BYTES:
+                self._check()
+        self._hash.update(data)
+
+    def _check(self) -> None:
+        self._checked = True
+        self._sniffed = sniff(self._head)
+        if self._sniffed is None or not self._accept(self._sniffed):
+            raise KindRefused(self._sniffed)
+
+    def checked_kind(self) -> Sniffed:
+        if not self._checked:
+            self._check()
+        return self._sniffed
+
+    def stored(self, name: str) -> "StoredFile":
+        return StoredFile(name, self.size, self._hash.hexdigest(), self._sniffed.kind,
+                          self._sniffed.content_type)
+
+
+class UploadWriter(Intake):
     """Receives one file's bytes in chunks: writes, hashes, sniffs, and enforces the limit.
 
     ``accept(sniffed)`` is called once the first bytes are in; returning False stops the
@@ -232,16 +273,10 @@ class UploadWriter:
     """
 
     def __init__(self, storage: "LocalStorage", *, max_bytes: int, accept):
+        super().__init__(max_bytes=max_bytes, accept=accept)
         self._storage = storage
         self.name, self._part, fd = self._create_locked_part(storage)
         self._fh = os.fdopen(fd, "wb")
-        self._hash = hashlib.sha256()
-        self._head = b""
-        self._sniffed: Sniffed | None = None
-        self._checked = False
-        self._accept = accept
-        self.max_bytes = max_bytes
-        self.size = 0
 
     @staticmethod
     def _create_locked_part(storage: "LocalStorage") -> tuple[str, Path, int]:
@@ -267,31 +302,17 @@ class UploadWriter:
         pass
 
     def write(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.max_bytes:
-            raise SizeExceeded()
-        if not self._checked:
-            self._head += data[: SNIFF_BYTES - len(self._head)]
-            if len(self._head) >= SNIFF_BYTES:
-                self._check()
-        self._hash.update(data)
+        self.take(data)
         try:
             self._fh.write(data)
         except OSError as err:
             raise storage_error(err) from err
 
-    def _check(self) -> None:
-        self._checked = True
-        self._sniffed = sniff(self._head)
-        if self._sniffed is None or not self._accept(self._sniffed):
-            raise KindRefused(self._sniffed)
-
     def finish(self) -> StoredFile:
         """Makes the file durable under its final name (data, then the rename), then
         releases the lock. The caller records the row at once: the file is unreferenced
         until then, and the sweep leaves unreferenced files alone while they are fresh."""
-        if not self._checked:
-            self._check()
+        self.checked_kind()
         final = self._storage.root / self.name
         try:
             self._fh.flush()
@@ -305,8 +326,7 @@ class UploadWriter:
             final.unlink(missing_ok=True)
             raise storage_error(err) from err
         self._fh.close()  # releases the lock
-        return StoredFile(self.name, self.size, self._hash.hexdigest(), self._sniffed.kind,
-                          self._sniffed.content_type)
+        return self.stored(self.name)
 
     def abort(self) -> None:
         """Removes the partial file (before releasing its lock). Never raises for the disk:

@@ -20,7 +20,6 @@ The same interface as ``app.storage.LocalStorage``; keys are the same (entry fil
 """
 
 import asyncio
-import hashlib
 import io
 import logging
 import uuid
@@ -33,8 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from starlette.responses import Response
 
 from app.errors import N_, InsufficientStorage, StorageUnavailable
-from app.storage import (CANNOT_STORE, SNIFF_BYTES, STORED_NAME, KindRefused, SizeExceeded,
-                         Sniffed, StoredFile, sniff)
+from app.storage import CANNOT_STORE, STORED_NAME, Intake, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +66,7 @@ def cannot_read(err: Exception) -> StorageUnavailable:
     return StorageUnavailable(CANNOT_READ)
 
 
-class S3UploadWriter:
+class S3UploadWriter(Intake):
     """Receives one file's bytes: hashes, sniffs, enforces the limit, buffers one part.
 
     ``write`` only buffers (no network); once a part is full ``pending`` is true and
@@ -78,42 +76,23 @@ class S3UploadWriter:
     """
 
     def __init__(self, storage: "S3Storage", *, max_bytes: int, accept):
+        super().__init__(max_bytes=max_bytes, accept=accept)
         self._storage = storage
         self.name = uuid.uuid4().hex
         self._key = storage.object_key(self.name)
-        self._hash = hashlib.sha256()
-        self._head = b""
-        self._sniffed: Sniffed | None = None
-        self._checked = False
-        self._accept = accept
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict] = []
-        self.max_bytes = max_bytes
-        self.size = 0
 
     @property
     def pending(self) -> bool:
         return len(self._buffer) >= self._storage.part_size
 
     def write(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.max_bytes:
-            raise SizeExceeded()
-        if not self._checked:
-            self._head += data[: SNIFF_BYTES - len(self._head)]
-            if len(self._head) >= SNIFF_BYTES:
-                self._check()
-        self._hash.update(data)
+        self.take(data)
         self._buffer += data
         if len(self._buffer) >= 2 * self._storage.part_size and not _on_event_loop():
             self.flush()  # a caller that never flushes (off the loop) still holds ≤ 2 parts
-
-    def _check(self) -> None:
-        self._checked = True
-        self._sniffed = sniff(self._head)
-        if self._sniffed is None or not self._accept(self._sniffed):
-            raise KindRefused(self._sniffed)
 
     def flush(self) -> None:
         """Sends every full part buffered (blocking)."""
@@ -138,8 +117,7 @@ class S3UploadWriter:
     def finish(self) -> StoredFile:
         """Stores the file under its final key (blocking): one put for a small file, else
         the last part and the completion of the multipart upload."""
-        if not self._checked:
-            self._check()
+        self.checked_kind()
         client, bucket = self._storage.client, self._storage.bucket
         try:
             if self._upload_id is None:
@@ -155,8 +133,7 @@ class S3UploadWriter:
             self.abort()
             raise cannot_store(err) from err
         self._buffer = bytearray()
-        return StoredFile(self.name, self.size, self._hash.hexdigest(), self._sniffed.kind,
-                          self._sniffed.content_type)
+        return self.stored(self.name)
 
     def abort(self) -> None:
         """Drops the buffer and aborts the multipart upload (blocking). Never raises: an

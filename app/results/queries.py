@@ -88,20 +88,28 @@ def forget_closed_rankings() -> None:
 def calibration(session: Session, round_: Round) -> tuple[rules.Calibration, dict[int, str]]:
     """The judges' calibration of a round and its pseudonyms (judge id -> name); a closed
     round's is computed once per process, as its ranking is."""
-    key = _closed_key(session, round_)
+    def compute():
+        data = round_scores(session, round_)
+        return rules.calibration(data.scores), data.judge_names
+
+    return _kept(_CLOSED_CALIBRATIONS, _closed_key(session, round_), compute)
+
+
+def _kept(kept: OrderedDict, key: tuple | None, compute):
+    """``compute()``, kept under ``key`` (a closed round's: None computes every time) among
+    the most recent ``_CLOSED_KEEP`` of ``kept``."""
     if key is not None:
         with _closed_lock:
-            cached = _CLOSED_CALIBRATIONS.get(key)
+            cached = kept.get(key)
             if cached is not None:
-                _CLOSED_CALIBRATIONS.move_to_end(key)
+                kept.move_to_end(key)
                 return cached
-    data = round_scores(session, round_)
-    result = (rules.calibration(data.scores), data.judge_names)
+    result = compute()
     if key is not None:
         with _closed_lock:
-            _CLOSED_CALIBRATIONS[key] = result
-            while len(_CLOSED_CALIBRATIONS) > _CLOSED_KEEP:
-                _CLOSED_CALIBRATIONS.popitem(last=False)
+            kept[key] = result
+            while len(kept) > _CLOSED_KEEP:
+                kept.popitem(last=False)
     return result
 
 
@@ -113,23 +121,14 @@ def _closed_key(session: Session, round_: Round) -> tuple | None:
 
 def ranking(session: Session, round_: Round,
             data: RoundScores | None = None) -> dict[int, list[rules.RankedEntry]]:
+    def compute():
+        scores = data or round_scores(session, round_)
+        return rules.rank_round(scores.entries, scores.scores, aggregation=round_.aggregation,
+                                judges_per_entry=round_.judges_per_entry,
+                                criteria_count=len(scores.criteria))
+
     key = _closed_key(session, round_) if data is None else None
-    if key is not None:
-        with _closed_lock:
-            cached = _CLOSED_RANKINGS.get(key)
-            if cached is not None:
-                _CLOSED_RANKINGS.move_to_end(key)
-                return cached
-    data = data or round_scores(session, round_)
-    result = rules.rank_round(data.entries, data.scores, aggregation=round_.aggregation,
-                              judges_per_entry=round_.judges_per_entry,
-                              criteria_count=len(data.criteria))
-    if key is not None:
-        with _closed_lock:
-            _CLOSED_RANKINGS[key] = result
-            while len(_CLOSED_RANKINGS) > _CLOSED_KEEP:
-                _CLOSED_RANKINGS.popitem(last=False)
-    return result
+    return _kept(_CLOSED_RANKINGS, key, compute)
 
 
 def shortlisted_ids(session: Session, round_id: int) -> set[int]:
